@@ -1,0 +1,170 @@
+"""Hardened S3 buckets: the data bucket, the source-record backup bucket and their access-log bucket.
+
+Every bucket created here is versioned, blocks all public access, enforces TLS 1.2+ in its bucket policy,
+is encrypted (SSE-S3, or SSE-KMS with S3 Bucket Keys when a key is given), uses bucket-owner-enforced
+object ownership (no ACLs), expires noncurrent versions, aborts incomplete multipart uploads, and is
+retained on stack deletion unless the caller asks for ``RemovalPolicy.DESTROY``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from .compliance import acknowledge, skip_checkov
+from .validation import ConfigurationError
+
+__all__ = ["BucketLifecycle", "SecureBucket", "access_log_bucket"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class BucketLifecycle:
+    """Lifecycle rules applied to a created bucket.
+
+    Attributes:
+        noncurrent_version_expiration: delete noncurrent object versions after this long. Default 90 days.
+        abort_incomplete_multipart_upload_after: abort unfinished multipart uploads (Firehose uses them
+            for intervals under 60 s) after this long. Default 7 days.
+        transitions: optional storage-class transitions of current objects (e.g. to
+            ``s3.StorageClass.INTELLIGENT_TIERING`` after 30 days). Default none.
+        expiration: delete current objects after this long. Default never (data is kept).
+    """
+
+    noncurrent_version_expiration: Duration = Duration.days(90)
+    abort_incomplete_multipart_upload_after: Duration = Duration.days(7)
+    transitions: Sequence[s3.Transition] = field(default_factory=tuple)
+    expiration: Duration | None = None
+
+    def rules(self) -> list[s3.LifecycleRule]:
+        for name, value in (
+            ("noncurrent_version_expiration", self.noncurrent_version_expiration),
+            ("abort_incomplete_multipart_upload_after", self.abort_incomplete_multipart_upload_after),
+        ):
+            if value.to_days() < 1:
+                raise ConfigurationError(
+                    f"lifecycle.{name} must be at least 1 day, got {value.to_human_string()}"
+                )
+        return [
+            s3.LifecycleRule(
+                id="ExpireNoncurrentVersionsAbortUploads",
+                noncurrent_version_expiration=self.noncurrent_version_expiration,
+                abort_incomplete_multipart_upload_after=self.abort_incomplete_multipart_upload_after,
+                transitions=list(self.transitions) or None,
+                expiration=self.expiration,
+            )
+        ]
+
+
+_REPLICATION_REASON = (
+    "Cross-Region replication is a disaster-recovery choice of the deploying organisation (it needs a "
+    "second bucket in another Region); the bucket is versioned so replication can be added without change."
+)
+_SSE_S3_REASON = (
+    "SSE-S3 (AES-256, S3-managed keys) is this bucket's documented default encryption; pass encryption_key "
+    "to FirehoseToS3 for SSE-KMS with a customer managed key."
+)
+
+
+class SecureBucket(Construct):
+    """A hardened bucket for delivered or backed-up data.
+
+    Args:
+        encryption_key: SSE-KMS with this key and S3 Bucket Keys on; None = SSE-S3. Default None.
+        access_logs_bucket: where server access logs go (required: data buckets are always logged).
+        access_logs_prefix: key prefix of this bucket's access logs in ``access_logs_bucket``.
+        removal_policy: what CloudFormation does on stack deletion. Default RETAIN. With DESTROY the
+            objects are deleted too (``auto_delete_objects``), otherwise CloudFormation cannot delete it.
+        lifecycle: lifecycle rules. Default :class:`BucketLifecycle` ().
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        access_logs_bucket: s3.IBucket,
+        access_logs_prefix: str,
+        encryption_key: kms.IKey | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        lifecycle: BucketLifecycle | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        destroy = removal_policy == RemovalPolicy.DESTROY
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            encryption=s3.BucketEncryption.KMS if encryption_key else s3.BucketEncryption.S3_MANAGED,
+            encryption_key=encryption_key,
+            bucket_key_enabled=True if encryption_key else None,
+            versioned=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=access_logs_bucket,
+            server_access_logs_prefix=access_logs_prefix,
+            lifecycle_rules=(lifecycle or BucketLifecycle()).rules(),
+            removal_policy=removal_policy,
+            auto_delete_objects=destroy,
+        )
+        findings = {
+            "HIPAA.Security-S3BucketReplicationEnabled": _REPLICATION_REASON,
+            "NIST.800.53.R5-S3BucketReplicationEnabled": _REPLICATION_REASON,
+            "PCI.DSS.321-S3BucketReplicationEnabled": _REPLICATION_REASON,
+        }
+        if encryption_key is None:
+            findings.update(
+                {
+                    "HIPAA.Security-S3DefaultEncryptionKMS": _SSE_S3_REASON,
+                    "NIST.800.53.R5-S3DefaultEncryptionKMS": _SSE_S3_REASON,
+                    "PCI.DSS.321-S3DefaultEncryptionKMS": _SSE_S3_REASON,
+                }
+            )
+        acknowledge(self.bucket, findings)
+
+
+def access_log_bucket(scope: Construct, id: str, *, removal_policy: RemovalPolicy) -> s3.Bucket:
+    """The hardened bucket that receives server access logs of the data and backup buckets.
+
+    S3 server access logging can deliver only to a bucket with SSE-S3 default encryption (not SSE-KMS:
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html), and a log
+    bucket cannot usefully log to itself, so those findings are acknowledged on this bucket only.
+    """
+    bucket = s3.Bucket(
+        scope,
+        id,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        versioned=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        minimum_tls_version=1.2,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        lifecycle_rules=BucketLifecycle().rules(),
+        removal_policy=removal_policy,
+        auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
+    )
+    own_logs = (
+        "This is the server-access-log bucket; logging it to itself would log its own log writes in a loop."
+    )
+    sse_s3 = (
+        "S3 server access logs can only be delivered to a bucket whose default encryption is SSE-S3; "
+        "SSE-KMS is not supported for the log target bucket."
+    )
+    acknowledge(
+        bucket,
+        {
+            "HIPAA.Security-S3BucketReplicationEnabled": _REPLICATION_REASON,
+            "NIST.800.53.R5-S3BucketReplicationEnabled": _REPLICATION_REASON,
+            "PCI.DSS.321-S3BucketReplicationEnabled": _REPLICATION_REASON,
+            "HIPAA.Security-S3DefaultEncryptionKMS": sse_s3,
+            "NIST.800.53.R5-S3DefaultEncryptionKMS": sse_s3,
+            "PCI.DSS.321-S3DefaultEncryptionKMS": sse_s3,
+        },
+    )
+    skip_checkov(bucket, {"CKV_AWS_18": own_logs})
+    return bucket

@@ -1,0 +1,65 @@
+"""Deployable, environment-agnostic stacks of the sample app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from firehose_s3_constructs import FirehoseToS3
+from firehose_s3_constructs.compliance import acknowledge
+
+__all__ = ["KinesisSourceStack", "PipelineStack", "add_pipeline_outputs"]
+
+
+def add_pipeline_outputs(stack: Stack, pipeline: FirehoseToS3) -> None:
+    """The names a producer and ``firehose-s3 verify`` need after ``cdk deploy``."""
+    CfnOutput(stack, "DeliveryStreamName", value=pipeline.delivery_stream.delivery_stream_name)
+    CfnOutput(stack, "BucketName", value=pipeline.bucket.bucket_name)
+    CfnOutput(stack, "LogGroupName", value=pipeline.log_group.log_group_name)
+
+
+class PipelineStack(Stack):
+    """Direct PUT into the default secure pipeline (the seed document's main example)."""
+
+    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.pipeline = FirehoseToS3(self, "Pipeline")
+        add_pipeline_outputs(self, self.pipeline)
+
+
+class KinesisSourceStack(Stack):
+    """A Kinesis Data Stream encrypted with a customer managed key, read by Firehose into S3."""
+
+    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        stream_key = kms.Key(
+            self,
+            "StreamKey",
+            description="Encrypts the source Kinesis data stream",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.source_stream = kinesis.Stream(
+            self,
+            "SourceStream",
+            encryption=kinesis.StreamEncryption.KMS,
+            encryption_key=stream_key,
+            stream_mode=kinesis.StreamMode.ON_DEMAND,
+            retention_period=Duration.hours(24),
+        )
+        acknowledge(
+            self.source_stream,
+            {
+                "AwsSolutions-KDS3": (
+                    "This sample shows a source stream encrypted with a customer managed key on purpose: it "
+                    "exercises the delivery role's kms:Decrypt grant on that key."
+                )
+            },
+        )
+        self.pipeline = FirehoseToS3(self, "Pipeline", source_stream=self.source_stream)
+        add_pipeline_outputs(self, self.pipeline)
+        CfnOutput(self, "SourceStreamName", value=self.source_stream.stream_name)
