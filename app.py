@@ -4,13 +4,10 @@
 import aws_cdk as cdk
 
 from firehose_s3_constructs.compliance import add_compliance_checks
-from sample_app.stacks import KinesisSourceStack, PipelineStack
+from sample_app.stacks import add_sample_stacks
 
-# cfn-lint runs on the templates in `make test`, so the slower built-in copy of it is off here.
+# cfn-lint runs on the templates in `make test`, so aws-cdk-lib's slower built-in copy of it is off here.
 app = cdk.App(builtin_cloud_formation_validation=False)
 add_compliance_checks(app)
-PipelineStack(app, "FirehoseS3Pipeline", description="Direct PUT Firehose to a hardened S3 bucket")
-KinesisSourceStack(
-    app, "FirehoseS3KinesisSource", description="Encrypted Kinesis Data Stream to S3 via Firehose"
-)
+add_sample_stacks(app)
 app.synth()

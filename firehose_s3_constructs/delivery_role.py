@@ -76,9 +76,7 @@ class DeliveryRole(Construct):
         """Write access to ``bucket``, objects limited to the static parts of ``prefixes``."""
         object_arns = sorted({object_resource(bucket.bucket_arn, p) for p in prefixes})
         self.policy.add_statements(
-            iam.PolicyStatement(
-                sid=f"{sid}Bucket", actions=list(S3_BUCKET_ACTIONS), resources=[bucket.bucket_arn]
-            ),
+            iam.PolicyStatement(sid=f"{sid}Bucket", actions=list(S3_BUCKET_ACTIONS), resources=[bucket.bucket_arn]),
             iam.PolicyStatement(sid=f"{sid}Objects", actions=list(S3_OBJECT_ACTIONS), resources=object_arns),
         )
         for arn in object_arns:
@@ -140,9 +138,7 @@ class DeliveryRole(Construct):
                     sid="DecryptSourceStream",
                     actions=["kms:Decrypt"],
                     resources=[stream.encryption_key.key_arn],
-                    conditions={
-                        "StringEquals": {"kms:ViaService": f"kinesis.{Stack.of(self).region}.amazonaws.com"}
-                    },
+                    conditions={"StringEquals": {"kms:ViaService": f"kinesis.{Stack.of(self).region}.amazonaws.com"}},
                 )
             )
 
@@ -162,9 +158,10 @@ class DeliveryRole(Construct):
 
     def _acknowledge_object_wildcard(self, bucket: s3.IBucket, arn: str) -> None:
         # cdk-nag reports an object pattern as "Resource::<BucketLogicalId.Arn>/<static>*".
-        logical_id = Stack.of(self).get_logical_id(_cfn_bucket(bucket)) if _cfn_bucket(bucket) else None
-        if logical_id is None:
+        cfn_bucket = _cfn_bucket(bucket)
+        if cfn_bucket is None:  # an imported bucket: nag reports its literal ARN, nothing to match here
             return
+        logical_id = Stack.of(self).get_logical_id(cfn_bucket)
         suffix = arn.split("/", 1)[1] if "/" in arn else "*"
         finding = f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{suffix}]"
         if finding in self._wildcard_findings:

@@ -179,7 +179,10 @@ class FirehoseToS3(Construct):
             destination=destination,
             delivery_stream_name=delivery_stream_name,
             source=firehose.KinesisStreamSource(source_stream) if source_stream else None,
-            role=self.role.without_policy_updates() if source_stream else None,
+            # Without our role the L2 creates an extra "Service Role" (never referenced for Direct PUT)
+            # with kms:ReEncrypt* on a stream key. Firehose uses a grant on that key, created with the
+            # deploying principal's credentials, so the delivery role needs no KMS rights for it.
+            role=self.role.without_policy_updates(),
             encryption=self._stream_encryption(source_stream, stream_encryption_key),
         )
         # CloudFormation must not create the stream before its permissions exist, or the first
@@ -204,13 +207,9 @@ class FirehoseToS3(Construct):
         """Let ``grantee`` call PutRecord and PutRecordBatch on this stream (Direct PUT only)."""
         return self.delivery_stream.grant_put_records(grantee)
 
-    def metric(
-        self, metric_name: str, *, statistic: str = "Sum", period: Duration | None = None
-    ) -> cloudwatch.Metric:
+    def metric(self, metric_name: str, *, statistic: str = "Sum", period: Duration | None = None) -> cloudwatch.Metric:
         """Any ``AWS/Firehose`` metric of this stream (dimension ``DeliveryStreamName``)."""
-        return self.delivery_stream.metric(
-            metric_name, statistic=statistic, period=period or Duration.minutes(5)
-        )
+        return self.delivery_stream.metric(metric_name, statistic=statistic, period=period or Duration.minutes(5))
 
     def metric_incoming_bytes(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Bytes ingested (Direct PUT), Sum. Default period 5 minutes."""

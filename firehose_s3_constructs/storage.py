@@ -45,9 +45,10 @@ class BucketLifecycle:
             ("noncurrent_version_expiration", self.noncurrent_version_expiration),
             ("abort_incomplete_multipart_upload_after", self.abort_incomplete_multipart_upload_after),
         ):
-            if value.to_days() < 1:
+            days = value.to_hours(integral=False) / 24
+            if days < 1 or days != int(days):
                 raise ConfigurationError(
-                    f"lifecycle.{name} must be at least 1 day, got {value.to_human_string()}"
+                    f"lifecycle.{name} must be a whole number of days, at least 1 day, got {value.to_human_string()}"
                 )
         return [
             s3.LifecycleRule(
@@ -148,9 +149,7 @@ def access_log_bucket(scope: Construct, id: str, *, removal_policy: RemovalPolic
         removal_policy=removal_policy,
         auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
     )
-    own_logs = (
-        "This is the server-access-log bucket; logging it to itself would log its own log writes in a loop."
-    )
+    own_logs = "This is the server-access-log bucket; logging it to itself would log its own log writes in a loop."
     sse_s3 = (
         "S3 server access logs can only be delivered to a bucket whose default encryption is SSE-S3; "
         "SSE-KMS is not supported for the log target bucket."

@@ -70,9 +70,7 @@ def check_range(option: str, value: float, low: float, high: float, unit: str = 
     """Raise unless ``low <= value <= high``; the message names the option, the value and the range."""
     if not low <= value <= high:
         suffix = f" {unit}" if unit else ""
-        raise ConfigurationError(
-            f"{option} must be between {low:g} and {high:g}{suffix}, got {value:g}{suffix}"
-        )
+        raise ConfigurationError(f"{option} must be between {low:g} and {high:g}{suffix}, got {value:g}{suffix}")
 
 
 def whole_seconds(option: str, value: Duration) -> int:
@@ -110,9 +108,7 @@ def check_buffering(
     interval = whole_seconds("buffering_interval", buffering_interval)
     why = f" ({reason})" if reason else ""
     if not minimum_size_mib <= size <= 128:
-        raise ConfigurationError(
-            f"buffering_size must be between {minimum_size_mib} and 128 MiB{why}, got {size} MiB"
-        )
+        raise ConfigurationError(f"buffering_size must be between {minimum_size_mib} and 128 MiB{why}, got {size} MiB")
     if not minimum_interval_s <= interval <= 900:
         raise ConfigurationError(
             f"buffering_interval must be between {minimum_interval_s} and 900 seconds{why}, got {interval} s"
@@ -176,8 +172,7 @@ def parse_prefix(option: str, prefix: str) -> list[PrefixExpression]:
             )
         if expression.namespace == "firehose" and expression.value not in _FIREHOSE_VALUES:
             raise ConfigurationError(
-                f"{option} uses {expression.text}; the firehose namespace allows only "
-                f"{sorted(_FIREHOSE_VALUES)}"
+                f"{option} uses {expression.text}; the firehose namespace allows only {sorted(_FIREHOSE_VALUES)}"
             )
         if not expression.value:
             raise ConfigurationError(f"{option} has an empty expression {expression.text}")
@@ -209,8 +204,7 @@ def check_prefixes(data_output_prefix: str, error_output_prefix: str | None) -> 
     partition_keys = [e.text for e in error_expressions if e.namespace.startswith("partitionKeyFrom")]
     if partition_keys:
         raise ConfigurationError(
-            f"error_output_prefix cannot use partition keys ({', '.join(partition_keys)}); "
-            f"got {error_output_prefix!r}"
+            f"error_output_prefix cannot use partition keys ({', '.join(partition_keys)}); got {error_output_prefix!r}"
         )
 
 

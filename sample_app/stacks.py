@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import App, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -12,7 +12,7 @@ from constructs import Construct
 from firehose_s3_constructs import FirehoseToS3
 from firehose_s3_constructs.compliance import acknowledge
 
-__all__ = ["KinesisSourceStack", "PipelineStack", "add_pipeline_outputs"]
+__all__ = ["KinesisSourceStack", "PipelineStack", "add_pipeline_outputs", "add_sample_stacks"]
 
 
 def add_pipeline_outputs(stack: Stack, pipeline: FirehoseToS3) -> None:
@@ -63,3 +63,15 @@ class KinesisSourceStack(Stack):
         self.pipeline = FirehoseToS3(self, "Pipeline", source_stream=self.source_stream)
         add_pipeline_outputs(self, self.pipeline)
         CfnOutput(self, "SourceStreamName", value=self.source_stream.stream_name)
+
+
+def add_sample_stacks(app: App) -> dict[str, Stack]:
+    """Every stack of the sample app, by stack name (app.py and the snapshot tests share this)."""
+    return {
+        "FirehoseS3Pipeline": PipelineStack(
+            app, "FirehoseS3Pipeline", description="Direct PUT Firehose to a hardened S3 bucket"
+        ),
+        "FirehoseS3KinesisSource": KinesisSourceStack(
+            app, "FirehoseS3KinesisSource", description="Encrypted Kinesis Data Stream to S3 through Firehose"
+        ),
+    }

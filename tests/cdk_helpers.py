@@ -19,12 +19,12 @@ from firehose_s3_constructs.compliance import acknowledgments_disabled, add_comp
 ROOT = Path(__file__).resolve().parent.parent
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
 #: Skip asset bundling in unit tests (the bundling test turns it back on).
-NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
+NO_BUNDLING: dict[str, Any] = {"aws:cdk:bundling-stacks": []}
 
 
 def make_app(*, nag: bool = False, bundling: bool = False, outdir: str | None = None) -> cdk.App:
     """An App with the feature flags of cdk.json, so test templates equal what `cdk synth` deploys."""
-    context = dict(CDK_CONTEXT)
+    context: dict[str, Any] = dict(CDK_CONTEXT)
     if not bundling:
         context.update(NO_BUNDLING)
     app = cdk.App(
@@ -38,8 +38,7 @@ def make_app(*, nag: bool = False, bundling: bool = False, outdir: str | None = 
 
 
 def template_json(stack: cdk.Stack) -> dict[str, Any]:
-    result: dict[str, Any] = Template.from_stack(stack).to_json()
-    return result
+    return dict(Template.from_stack(stack).to_json())
 
 
 def resources_of(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
