@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk import App, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from firehose_s3_constructs import FirehoseToS3
@@ -60,7 +61,9 @@ class KinesisSourceStack(Stack):
                 )
             },
         )
-        self.pipeline = FirehoseToS3(self, "Pipeline", source_stream=self.source_stream)
+        self.pipeline = FirehoseToS3(
+            self, "Pipeline", source_stream=self.source_stream, bucket_encryption=s3.BucketEncryption.KMS
+        )
         add_pipeline_outputs(self, self.pipeline)
         CfnOutput(self, "SourceStreamName", value=self.source_stream.stream_name)
 
