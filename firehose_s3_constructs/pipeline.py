@@ -81,6 +81,12 @@ class FirehoseToS3(Construct):
             ``RemovalPolicy.RETAIN``; ``DESTROY`` also empties created buckets (``auto_delete_objects``).
         log_retention: retention of the error log group. Default one year.
         lifecycle: lifecycle of created buckets. Default :class:`BucketLifecycle` ().
+        source_backup: also write every source record, before any transformation, to a backup bucket
+            (Firehose ``S3BackupMode`` Enabled). Default None: on exactly when records are transformed, so
+            the original of every transformed record is kept. AWS does not allow turning it off again
+            once a stream has it.
+        backup_bucket: the bucket for source-record backups. Default None (a hardened bucket like the
+            data bucket is created when backup is on).
     """
 
     def __init__(
@@ -104,6 +110,8 @@ class FirehoseToS3(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         lifecycle: BucketLifecycle | None = None,
+        source_backup: bool | None = None,
+        backup_bucket: s3.IBucket | None = None,
     ) -> None:
         super().__init__(scope, id)
         check_buffering(buffering_size=buffering_size, buffering_interval=buffering_interval)
@@ -155,7 +163,31 @@ class FirehoseToS3(Construct):
                 },
             )
             skip_checkov(self.log_group, {"CKV_AWS_158": reason})
+        transforms_records = False  # set by the record-processing options
+        backup = transforms_records if source_backup is None else source_backup
         self.backup_bucket: s3.IBucket | None = None
+        s3_backup: firehose.DestinationS3BackupProps | None = None
+        if backup:
+            self.backup_bucket = backup_bucket or self._secure_bucket(
+                "BackupBucket", "backup-bucket/", removal_policy, lifecycle
+            )
+            self.delivery_role.add_s3_destination(self.backup_bucket, [BACKUP_OUTPUT_PREFIX], sid="Backup")
+            backup_key = self.encryption_key if backup_bucket is None else backup_bucket.encryption_key
+            if backup_key is not None:
+                self.delivery_role.add_s3_kms(backup_key, self.backup_bucket, [BACKUP_OUTPUT_PREFIX], sid="Backup")
+            s3_backup = firehose.DestinationS3BackupProps(
+                bucket=self.backup_bucket,
+                mode=firehose.BackupMode.ALL,
+                data_output_prefix=BACKUP_OUTPUT_PREFIX,
+                compression=firehose.Compression.GZIP,
+                # The backup destination does not support zero buffering: at least 60 s (DG buffering).
+                buffering_interval=Duration.seconds(300),
+                buffering_size=Size.mebibytes(5),
+                encryption_key=backup_key,
+                logging_config=firehose.EnableLogging(self.log_group),
+            )
+        elif backup_bucket is not None:
+            raise ConfigurationError("backup_bucket is set but source backup is off; set source_backup=True")
 
         if source_stream is not None:
             self.delivery_role.add_kinesis_source(source_stream)
@@ -172,6 +204,7 @@ class FirehoseToS3(Construct):
             time_zone=time_zone,
             encryption_key=self.encryption_key,
             logging_config=firehose.EnableLogging(self.log_group),
+            s3_backup=s3_backup,
         )
         self.delivery_stream: firehose.IDeliveryStream = firehose.DeliveryStream(
             self,

@@ -30,13 +30,24 @@ def _kinesis_source(stack: cdk.Stack) -> None:
 
 def _kms_everywhere(stack: cdk.Stack) -> None:
     stream_key = kms.Key(stack, "StreamKey", enable_key_rotation=True)
-    FirehoseToS3(stack, "Pipeline", bucket_encryption=s3.BucketEncryption.KMS, stream_encryption_key=stream_key)
+    FirehoseToS3(
+        stack,
+        "Pipeline",
+        bucket_encryption=s3.BucketEncryption.KMS,
+        stream_encryption_key=stream_key,
+        source_backup=True,
+    )
+
+
+def _backup_sse_s3(stack: cdk.Stack) -> None:
+    FirehoseToS3(stack, "Pipeline", source_backup=True)
 
 
 CONFIGURATIONS: dict[str, Callable[[cdk.Stack], None]] = {
     "default": _default,
     "kinesis-source": _kinesis_source,
     "kms": _kms_everywhere,
+    "backup": _backup_sse_s3,
 }
 
 

@@ -393,3 +393,47 @@ def test_metric_helpers(
     assert metric.period.to_seconds() == 300
     dimension = stack.resolve(metric.dimensions["DeliveryStreamName"])
     assert dimension == {"Ref": stack.get_logical_id(pipeline.delivery_stream.node.default_child)}  # type: ignore[arg-type]
+
+
+# --- source-record backup -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def backup_template() -> Template:
+    return _build(source_backup=True, bucket_encryption=s3.BucketEncryption.KMS)[2]
+
+
+def test_backup_goes_to_a_hardened_backup_bucket(backup_template: Template) -> None:
+    destination = _destination(backup_template)
+    assert destination["S3BackupMode"] == "Enabled"
+    backup = destination["S3BackupConfiguration"]
+    backup_id = _logical_id(backup_template, "AWS::S3::Bucket", "BackupBucket")
+    assert backup["BucketARN"] == {"Fn::GetAtt": [backup_id, "Arn"]}
+    assert backup["Prefix"] == "source-records/"
+    assert backup["CompressionFormat"] == "GZIP"
+    assert backup["BufferingHints"]["IntervalInSeconds"] >= 60  # zero buffering is not allowed for backup
+    bucket = backup_template["Resources"][backup_id]
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert bucket["Properties"]["LoggingConfiguration"]["LogFilePrefix"] == "backup-bucket/"
+    assert bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["BucketKeyEnabled"]
+
+
+def test_backup_has_its_own_log_stream_and_scoped_permissions(backup_template: Template) -> None:
+    backup = _destination(backup_template)["S3BackupConfiguration"]
+    backup_stream = backup["CloudWatchLoggingOptions"]["LogStreamName"]
+    main_stream = _destination(backup_template)["CloudWatchLoggingOptions"]["LogStreamName"]
+    assert backup_stream != main_stream
+    resources = _as_list(_statement(backup_template, "ErrorLogging")["Resource"])
+    assert len(resources) == 2
+    backup_id = _logical_id(backup_template, "AWS::S3::Bucket", "BackupBucket")
+    objects = _statement(backup_template, "BackupObjects")
+    assert objects["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [backup_id, "Arn"]}, "/source-records/*"]]}
+    assert sorted(objects["Action"]) == sorted(S3_OBJECT_ACTIONS)
+    assert "BackupKms" in {s["Sid"] for s in _policy_statements(backup_template)}
+
+
+def test_backup_bucket_without_backup_is_rejected() -> None:
+    app = make_app()
+    stack = cdk.Stack(app, "Test")
+    bucket = s3.Bucket.from_bucket_name(stack, "Existing", "backup")
+    with pytest.raises(ValueError, match="backup_bucket is set but source backup is off"):
+        FirehoseToS3(stack, "Pipeline", backup_bucket=bucket, source_backup=False)
