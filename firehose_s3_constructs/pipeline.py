@@ -12,13 +12,17 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .compliance import acknowledge, skip_checkov
 from .delivery_role import DeliveryRole
+from .encryption import allow_cloudwatch_logs
+from .monitoring import TRANSFORM_METRICS_NAMESPACE, MonitoringOptions, PipelineMonitoring
 from .storage import BucketLifecycle, SecureBucket, access_log_bucket
+from .transform import ProcessorOptions, TransformFunction, TransformOptions, lambda_processor
 from .validation import (
     ConfigurationError,
     check_buffering,
@@ -41,6 +45,9 @@ DEFAULT_DATA_OUTPUT_PREFIX = "data/" + _HIVE_HOURLY
 DEFAULT_ERROR_OUTPUT_PREFIX = "errors/!{firehose:error-output-type}/" + _HIVE_HOURLY
 #: Source records backed up when a transform runs (Firehose appends its own YYYY/MM/dd/HH/).
 BACKUP_OUTPUT_PREFIX = "source-records/"
+_BACKUP_BUFFERING_INTERVAL = Duration.seconds(300)
+# "The maximum supported function timeout is 5 minutes" (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html)
+FIREHOSE_MAX_LAMBDA_SECONDS = 300
 
 
 class FirehoseToS3(Construct):
@@ -87,6 +94,16 @@ class FirehoseToS3(Construct):
             once a stream has it.
         backup_bucket: the bucket for source-record backups. Default None (a hardened bucket like the
             data bucket is created when backup is on).
+        monitoring: alarms, their SNS topic and the dashboard. Default :class:`MonitoringOptions` (): every
+            alarm that can fire for this configuration, a new KMS-encrypted topic, and a dashboard;
+            ``MonitoringOptions(enabled=False, dashboard=False)`` turns both off.
+        transform: transform records with a Lambda function before delivery. A :class:`TransformOptions`
+            builds this library's transform (drop, mask, hash fields, JSON to CSV, partition keys; see
+            ``lambda_src/transform/README.md``); an ``lambda_.IFunction`` uses your own function, which must
+            honour the Firehose record contract and finish within 5 minutes. Default None (no transform).
+            With a transform, ``source_backup`` defaults to on.
+        transform_processor: how Firehose batches records for the function: buffer size 0.2-3 MB, interval
+            0-900 s, retries (0 honoured). Default :class:`ProcessorOptions` () = 1 MiB, 60 s, 3 retries.
     """
 
     def __init__(
@@ -112,6 +129,9 @@ class FirehoseToS3(Construct):
         lifecycle: BucketLifecycle | None = None,
         source_backup: bool | None = None,
         backup_bucket: s3.IBucket | None = None,
+        monitoring: MonitoringOptions | None = None,
+        transform: TransformOptions | lambda_.IFunction | None = None,
+        transform_processor: ProcessorOptions | None = None,
     ) -> None:
         super().__init__(scope, id)
         check_buffering(buffering_size=buffering_size, buffering_interval=buffering_interval)
@@ -142,6 +162,8 @@ class FirehoseToS3(Construct):
         if self.encryption_key is not None:
             self.delivery_role.add_s3_kms(self.encryption_key, self.bucket, data_prefixes, sid="Delivery")
 
+        if self.encryption_key is not None:
+            allow_cloudwatch_logs(self.encryption_key)
         self.log_group = logs.LogGroup(
             self,
             "ErrorLogs",
@@ -163,7 +185,16 @@ class FirehoseToS3(Construct):
                 },
             )
             skip_checkov(self.log_group, {"CKV_AWS_158": reason})
-        transforms_records = False  # set by the record-processing options
+        self.transform: TransformFunction | None = None
+        self.transform_function: lambda_.IFunction | None = None
+        processors: list[firehose.IDataProcessor] = []
+        if transform is not None:
+            self.transform_function = self._transform_function(transform, removal_policy)
+            self.delivery_role.add_lambda_processor(self.transform_function)
+            processors.append(lambda_processor(self.transform_function, transform_processor))
+        elif transform_processor is not None:
+            raise ConfigurationError("transform_processor is set but transform is None; set transform as well")
+        transforms_records = bool(processors)
         backup = transforms_records if source_backup is None else source_backup
         self.backup_bucket: s3.IBucket | None = None
         s3_backup: firehose.DestinationS3BackupProps | None = None
@@ -181,7 +212,7 @@ class FirehoseToS3(Construct):
                 data_output_prefix=BACKUP_OUTPUT_PREFIX,
                 compression=firehose.Compression.GZIP,
                 # The backup destination does not support zero buffering: at least 60 s (DG buffering).
-                buffering_interval=Duration.seconds(300),
+                buffering_interval=_BACKUP_BUFFERING_INTERVAL,
                 buffering_size=Size.mebibytes(5),
                 encryption_key=backup_key,
                 logging_config=firehose.EnableLogging(self.log_group),
@@ -205,6 +236,7 @@ class FirehoseToS3(Construct):
             encryption_key=self.encryption_key,
             logging_config=firehose.EnableLogging(self.log_group),
             s3_backup=s3_backup,
+            processors=processors or None,
         )
         self.delivery_stream: firehose.IDeliveryStream = firehose.DeliveryStream(
             self,
@@ -234,6 +266,29 @@ class FirehoseToS3(Construct):
                     )
                 },
             )
+
+        self.monitoring = PipelineMonitoring(
+            self,
+            "Monitoring",
+            delivery_stream=self.delivery_stream,
+            buffering_interval=buffering_interval,
+            source_stream=source_stream,
+            stream_encryption_key=stream_encryption_key,
+            transform_function=self.transform_function,
+            # An imported function's timeout is unknown; Firehose waits at most 5 minutes for any function.
+            transform_timeout=self._transform_timeout(transform),
+            transform_buffer_interval=(transform_processor or ProcessorOptions()).buffer_interval
+            if transform is not None
+            else None,
+            transform_emits_metrics=self.transform is not None,
+            transform_metrics_namespace=self._transform_metrics_namespace(),
+            backup_enabled=backup,
+            backup_buffering_interval=_BACKUP_BUFFERING_INTERVAL if backup else None,
+            options=monitoring or MonitoringOptions(),
+        )
+        self.alarm_topic = self.monitoring.alarm_topic
+        self.alarms = self.monitoring.alarms
+        self.dashboard = self.monitoring.dashboard
 
     # --- grants and metrics -------------------------------------------------------------------------
     def grant_put_records(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -304,6 +359,40 @@ class FirehoseToS3(Construct):
             removal_policy=removal_policy,
             lifecycle=lifecycle,
         ).bucket
+
+    def _transform_function(
+        self, transform: TransformOptions | lambda_.IFunction, removal_policy: RemovalPolicy
+    ) -> lambda_.IFunction:
+        if isinstance(transform, TransformOptions):
+            self.transform = TransformFunction(
+                self,
+                "Transform",
+                options=transform,
+                encryption_key=self.encryption_key,
+                removal_policy=removal_policy,
+            )
+            return self.transform.function
+        timeout = transform.timeout if isinstance(transform, lambda_.Function) else None
+        if timeout is not None and timeout.to_seconds() > FIREHOSE_MAX_LAMBDA_SECONDS:
+            raise ConfigurationError(
+                f"transform function timeout must be at most {FIREHOSE_MAX_LAMBDA_SECONDS} seconds (Firehose waits "
+                f"at most 5 minutes for a transform), got {timeout.to_seconds()} s"
+            )
+        return transform
+
+    def _transform_timeout(self, transform: TransformOptions | lambda_.IFunction | None) -> Duration | None:
+        if transform is None:
+            return None
+        if isinstance(transform, TransformOptions):
+            return transform.timeout
+        if isinstance(transform, lambda_.Function):
+            return None  # monitoring reads it from the function
+        return Duration.seconds(FIREHOSE_MAX_LAMBDA_SECONDS)
+
+    def _transform_metrics_namespace(self) -> str:
+        if self.transform is None:
+            return TRANSFORM_METRICS_NAMESPACE
+        return self.transform.options.environment.get("METRICS_NAMESPACE", TRANSFORM_METRICS_NAMESPACE)
 
     @staticmethod
     def _stream_encryption(

@@ -12,6 +12,7 @@ from constructs import Construct
 
 from firehose_s3_constructs import FirehoseToS3
 from firehose_s3_constructs.compliance import acknowledge
+from firehose_s3_constructs.transform import TransformOptions
 
 __all__ = ["KinesisSourceStack", "PipelineStack", "add_pipeline_outputs", "add_sample_stacks"]
 
@@ -24,11 +25,11 @@ def add_pipeline_outputs(stack: Stack, pipeline: FirehoseToS3) -> None:
 
 
 class PipelineStack(Stack):
-    """Direct PUT into the default secure pipeline (the seed document's main example)."""
+    """Direct PUT into the default secure pipeline, with the seed document's transform (drop ``email``)."""
 
     def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
-        self.pipeline = FirehoseToS3(self, "Pipeline")
+        self.pipeline = FirehoseToS3(self, "Pipeline", transform=TransformOptions(drop_fields=("email",)))
         add_pipeline_outputs(self, self.pipeline)
 
 

@@ -12,6 +12,7 @@ from aws_cdk import aws_s3 as s3
 from cdk_helpers import acknowledged, make_app, nag_findings, no_acknowledgments
 
 from firehose_s3_constructs import FirehoseToS3
+from firehose_s3_constructs.transform import TransformOptions
 from sample_app.stacks import add_sample_stacks
 
 
@@ -43,11 +44,26 @@ def _backup_sse_s3(stack: cdk.Stack) -> None:
     FirehoseToS3(stack, "Pipeline", source_backup=True)
 
 
+def _transform_with_hashing_and_kms(stack: cdk.Stack) -> None:
+    FirehoseToS3(
+        stack,
+        "Pipeline",
+        bucket_encryption=s3.BucketEncryption.KMS,
+        transform=TransformOptions(drop_fields=("email",), hash_fields=("ip",)),
+    )
+
+
+def _transform_defaults(stack: cdk.Stack) -> None:
+    FirehoseToS3(stack, "Pipeline", transform=TransformOptions(mask_fields=("email",)))
+
+
 CONFIGURATIONS: dict[str, Callable[[cdk.Stack], None]] = {
     "default": _default,
     "kinesis-source": _kinesis_source,
     "kms": _kms_everywhere,
     "backup": _backup_sse_s3,
+    "transform-hash-kms": _transform_with_hashing_and_kms,
+    "transform": _transform_defaults,
 }
 
 

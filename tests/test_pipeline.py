@@ -11,11 +11,14 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from cdk_helpers import make_app, only, resources_of, template_json
 
 from firehose_s3_constructs import FirehoseToS3
 from firehose_s3_constructs.delivery_role import S3_BUCKET_ACTIONS, S3_OBJECT_ACTIONS
+from firehose_s3_constructs.monitoring import MonitoringOptions
+from firehose_s3_constructs.transform import ProcessorOptions, TransformOptions
 
 Template = dict[str, Any]
 
@@ -71,9 +74,8 @@ def _destination(template: Template) -> dict[str, Any]:
 
 
 def _policy_statements(template: Template) -> list[dict[str, Any]]:
-    statements: list[dict[str, Any]] = only(template, "AWS::IAM::ManagedPolicy")["Properties"]["PolicyDocument"][
-        "Statement"
-    ]
+    policy_id = _logical_id(template, "AWS::IAM::ManagedPolicy", "DeliveryRole")
+    statements: list[dict[str, Any]] = template["Resources"][policy_id]["Properties"]["PolicyDocument"]["Statement"]
     return statements
 
 
@@ -260,7 +262,7 @@ def test_kinesis_source_with_customer_key_gets_decrypt_on_that_key(
 
 # --- SSE-KMS and the other options ----------------------------------------------------------------------
 def test_kms_option_creates_a_rotating_key_used_everywhere(kms_template: Template) -> None:
-    key_id = _logical_id(kms_template, "AWS::KMS::Key")
+    key_id = _logical_id(kms_template, "AWS::KMS::Key", "DataKey")
     key = kms_template["Resources"][key_id]
     assert key["Properties"]["EnableKeyRotation"] is True
     key_arn = {"Fn::GetAtt": [key_id, "Arn"]}
@@ -277,7 +279,7 @@ def test_kms_option_creates_a_rotating_key_used_everywhere(kms_template: Templat
 def test_kms_statement_is_scoped_by_service_and_encryption_context(kms_template: Template) -> None:
     statement = _statement(kms_template, "DeliveryKms")
     assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
-    key_id = _logical_id(kms_template, "AWS::KMS::Key")
+    key_id = _logical_id(kms_template, "AWS::KMS::Key", "DataKey")
     assert statement["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
     assert statement["Condition"]["StringEquals"]["kms:ViaService"] == {
         "Fn::Join": ["", ["s3.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
@@ -437,3 +439,136 @@ def test_backup_bucket_without_backup_is_rejected() -> None:
     bucket = s3.Bucket.from_bucket_name(stack, "Existing", "backup")
     with pytest.raises(ValueError, match="backup_bucket is set but source backup is off"):
         FirehoseToS3(stack, "Pipeline", backup_bucket=bucket, source_backup=False)
+
+
+# --- monitoring wiring (the alarm set itself is tested in test_monitoring.py) ----------------------------
+def test_default_pipeline_has_alarms_topic_and_dashboard(default: tuple[cdk.Stack, FirehoseToS3, Template]) -> None:
+    _, pipeline, template = default
+    assert pipeline.alarm_topic is not None
+    assert pipeline.dashboard is not None
+    assert {"DeliveryFreshness", "DeliverySuccess", "ThrottledRecords"} <= set(pipeline.alarms)
+    assert "KinesisLag" not in pipeline.alarms
+    assert len(resources_of(template, "AWS::CloudWatch::Alarm")) == len(pipeline.alarms)
+    freshness = next(
+        a["Properties"]
+        for a in resources_of(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "DeliveryToS3.DataFreshness"
+    )
+    assert freshness["Dimensions"] == [
+        {"Name": "DeliveryStreamName", "Value": {"Ref": _logical_id(template, "AWS::KinesisFirehose::DeliveryStream")}}
+    ]
+
+
+def test_kinesis_pipeline_alarms_follow_the_source(kinesis_source: tuple[cdk.Stack, FirehoseToS3, Template]) -> None:
+    alarms = kinesis_source[1].alarms
+    assert "KinesisLag" in alarms
+    assert "ThrottledRecords" not in alarms
+
+
+def test_monitoring_can_be_switched_off() -> None:
+    _, pipeline, template = _build(monitoring=MonitoringOptions(enabled=False, dashboard=False))
+    assert pipeline.alarm_topic is None
+    assert pipeline.alarms == {}
+    assert pipeline.dashboard is None
+    assert not resources_of(template, "AWS::CloudWatch::Alarm")
+    assert not resources_of(template, "AWS::SNS::Topic")
+
+
+# --- transform wiring -----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def transformed() -> tuple[cdk.Stack, FirehoseToS3, Template]:
+    return _build(
+        transform=TransformOptions(drop_fields=("email",)),
+        transform_processor=ProcessorOptions(retries=0, buffer_size=cdk.Size.kibibytes(512)),
+    )
+
+
+def _processor_parameters(template: Template) -> dict[str, Any]:
+    processors = _destination(template)["ProcessingConfiguration"]["Processors"]
+    assert [p["Type"] for p in processors] == ["Lambda"]
+    return {p["ParameterName"]: p["ParameterValue"] for p in processors[0]["Parameters"]}
+
+
+def test_transform_is_wired_as_the_lambda_processor(transformed: tuple[cdk.Stack, FirehoseToS3, Template]) -> None:
+    _, pipeline, template = transformed
+    assert pipeline.transform is not None
+    function_id = _logical_id(template, "AWS::Lambda::Function", "Transform")
+    parameters = _processor_parameters(template)
+    assert parameters["LambdaArn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    assert parameters["NumberOfRetries"] == "0"  # honoured, unlike the L2
+    assert parameters["BufferSizeInMBs"] == "0.5"
+    assert parameters["BufferIntervalInSeconds"] == "60"
+    environment = template["Resources"][function_id]["Properties"]["Environment"]["Variables"]
+    assert environment["DROP_FIELDS"] == "email"
+
+
+def test_transform_grants_exactly_invoke_and_configuration(
+    transformed: tuple[cdk.Stack, FirehoseToS3, Template],
+) -> None:
+    template = transformed[2]
+    function_id = _logical_id(template, "AWS::Lambda::Function", "Transform")
+    statement = _statement(template, "InvokeTransform")
+    assert sorted(statement["Action"]) == ["lambda:GetFunctionConfiguration", "lambda:InvokeFunction"]
+    assert statement["Resource"] == {"Fn::GetAtt": [function_id, "Arn"]}
+
+
+def test_transform_turns_source_backup_and_its_alarms_on(
+    transformed: tuple[cdk.Stack, FirehoseToS3, Template],
+) -> None:
+    _, pipeline, template = transformed
+    assert _destination(template)["S3BackupMode"] == "Enabled"
+    assert pipeline.backup_bucket is not None
+    assert {"TransformSuccess", "TransformErrors", "TransformRecordsFailed", "BackupFreshness"} <= set(pipeline.alarms)
+
+
+def test_own_function_is_used_as_is_without_library_metrics() -> None:
+    app = make_app()
+    stack = cdk.Stack(app, "Test")
+    function = lambda_.Function(
+        stack,
+        "Mine",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
+        timeout=cdk.Duration.minutes(2),
+    )
+    pipeline = FirehoseToS3(stack, "Pipeline", transform=function)
+    template = template_json(stack)
+    function_id = stack.get_logical_id(function.node.default_child)  # type: ignore[arg-type]
+    assert _processor_parameters(template)["LambdaArn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    assert pipeline.transform is None
+    assert pipeline.transform_function is function
+    assert "TransformRecordsFailed" not in pipeline.alarms  # a user function emits no such metric
+    assert "TransformDuration" in pipeline.alarms
+
+
+def test_imported_function_is_accepted() -> None:
+    app = make_app()
+    stack = cdk.Stack(app, "Test")
+    function = lambda_.Function.from_function_arn(
+        stack, "Imported", "arn:aws:lambda:eu-west-1:123456789012:function:transform"
+    )
+    pipeline = FirehoseToS3(stack, "Pipeline", transform=function)
+    assert pipeline.transform_function is function
+    assert "TransformDuration" in pipeline.alarms
+
+
+def test_own_function_with_too_long_timeout_is_rejected() -> None:
+    app = make_app()
+    stack = cdk.Stack(app, "Test")
+    function = lambda_.Function(
+        stack,
+        "Slow",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
+        timeout=cdk.Duration.minutes(6),
+    )
+    with pytest.raises(ValueError, match=r"transform function timeout must be at most 300 seconds.*got 360 s"):
+        FirehoseToS3(stack, "Pipeline", transform=function)
+
+
+def test_processor_options_without_transform_are_rejected() -> None:
+    app = make_app()
+    with pytest.raises(ValueError, match="transform_processor is set but transform is None"):
+        FirehoseToS3(cdk.Stack(app, "Test"), "Pipeline", transform_processor=ProcessorOptions())
