@@ -72,7 +72,16 @@ __all__ = [
 ]
 
 #: The runtime code deployed by :class:`TransformFunction` (handler module ``handler``).
-LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src" / "transform"
+
+
+def _runtime_source() -> Path:
+    """lambda_src/transform in a source checkout; the copy packaged in the wheel once installed."""
+    package = Path(__file__).resolve().parent
+    checkout = package.parent / "lambda_src" / "transform"
+    return checkout if (checkout / "handler.py").is_file() else package / "_lambda_transform"
+
+
+LAMBDA_SRC = _runtime_source()
 #: The runtime's entry point.
 DEFAULT_HANDLER = "handler.handler"
 _REQUIREMENTS = LAMBDA_SRC / "requirements.txt"
