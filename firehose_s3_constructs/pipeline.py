@@ -17,6 +17,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from .analytics import (
+    DynamicPartitioning,
+    FormatConversion,
+    PipelineAnalytics,
+    QueryTable,
+    transform_partition_keys,
+)
 from .compliance import acknowledge, skip_checkov
 from .delivery_role import DeliveryRole
 from .encryption import allow_cloudwatch_logs
@@ -25,7 +32,6 @@ from .storage import BucketLifecycle, SecureBucket, access_log_bucket
 from .transform import ProcessorOptions, TransformFunction, TransformOptions, lambda_processor
 from .validation import (
     ConfigurationError,
-    check_buffering,
     check_delivery_stream_name,
     check_file_extension,
     check_prefixes,
@@ -72,9 +78,11 @@ class FirehoseToS3(Construct):
         stream_encryption_key: customer managed key for Firehose's own at-rest encryption. Default None:
             an AWS-owned key for Direct PUT; no stream encryption for a Kinesis source (AWS does not allow
             it there; the source stream's encryption covers the data).
-        buffering_size: deliver when this much data is buffered; 1-128 MiB. Default 5 MiB.
+        buffering_size: deliver when this much data is buffered; 1-128 MiB. Default 5 MiB, or 128 MiB with
+            format conversion or dynamic partitioning (which need at least 64 MiB).
         buffering_interval: deliver at least this often; 0-900 s. Default 300 s.
-        compression: S3 object compression. Default ``firehose.Compression.GZIP``.
+        compression: S3 object compression. Default ``firehose.Compression.GZIP``; none with format
+            conversion (Parquet/ORC compress inside; any S3-level compression is rejected then).
         data_output_prefix: S3 key prefix of delivered objects. Default :data:`DEFAULT_DATA_OUTPUT_PREFIX`
             (``data/year=!{timestamp:yyyy}/month=.../day=.../hour=.../``).
         error_output_prefix: S3 key prefix of failed records; must contain
@@ -104,6 +112,12 @@ class FirehoseToS3(Construct):
             With a transform, ``source_backup`` defaults to on.
         transform_processor: how Firehose batches records for the function: buffer size 0.2-3 MB, interval
             0-900 s, retries (0 honoured). Default :class:`ProcessorOptions` () = 1 MiB, 60 s, 3 retries.
+        format_conversion: convert JSON records to Parquet (default) or ORC through a Glue table created from
+            a typed schema or given. Default None. See ``docs/analytics.md``.
+        dynamic_partitioning: partition objects by keys from the records (JQ and/or the transform). Default
+            None. AWS cannot switch it on or off on an existing stream: changing it replaces the stream.
+        query_table: a Glue table over the delivered data with partition projection matching
+            ``data_output_prefix``, optionally an Athena workgroup. Default None.
     """
 
     def __init__(
@@ -116,9 +130,9 @@ class FirehoseToS3(Construct):
         encryption_key: kms.IKey | None = None,
         bucket_encryption: s3.BucketEncryption = s3.BucketEncryption.S3_MANAGED,
         stream_encryption_key: kms.IKey | None = None,
-        buffering_size: Size = Size.mebibytes(5),
+        buffering_size: Size | None = None,
         buffering_interval: Duration = Duration.seconds(300),
-        compression: firehose.Compression = firehose.Compression.GZIP,
+        compression: firehose.Compression | None = None,
         data_output_prefix: str = DEFAULT_DATA_OUTPUT_PREFIX,
         error_output_prefix: str | None = DEFAULT_ERROR_OUTPUT_PREFIX,
         file_extension: str | None = None,
@@ -132,10 +146,12 @@ class FirehoseToS3(Construct):
         monitoring: MonitoringOptions | None = None,
         transform: TransformOptions | lambda_.IFunction | None = None,
         transform_processor: ProcessorOptions | None = None,
+        format_conversion: FormatConversion | None = None,
+        dynamic_partitioning: DynamicPartitioning | None = None,
+        query_table: QueryTable | None = None,
     ) -> None:
         super().__init__(scope, id)
-        check_buffering(buffering_size=buffering_size, buffering_interval=buffering_interval)
-        check_prefixes(data_output_prefix, error_output_prefix)
+        check_prefixes(data_output_prefix, error_output_prefix, dynamic_partitioning=dynamic_partitioning is not None)
         check_delivery_stream_name(delivery_stream_name)
         check_file_extension(file_extension)
         check_time_zone(time_zone.timezone_name if time_zone else None)
@@ -194,7 +210,7 @@ class FirehoseToS3(Construct):
             processors.append(lambda_processor(self.transform_function, transform_processor))
         elif transform_processor is not None:
             raise ConfigurationError("transform_processor is set but transform is None; set transform as well")
-        transforms_records = bool(processors)
+        transforms_records = transform is not None or format_conversion is not None
         backup = transforms_records if source_backup is None else source_backup
         self.backup_bucket: s3.IBucket | None = None
         s3_backup: firehose.DestinationS3BackupProps | None = None
@@ -223,12 +239,37 @@ class FirehoseToS3(Construct):
         if source_stream is not None:
             self.delivery_role.add_kinesis_source(source_stream)
 
-        destination = firehose.S3Bucket(
-            self.bucket,
-            role=self.role.without_policy_updates(),
+        self.analytics = PipelineAnalytics(
+            self,
+            "Analytics",
+            delivery_role=self.delivery_role,
+            bucket=self.bucket,
+            data_output_prefix=data_output_prefix,
+            error_output_prefix=error_output_prefix,
             buffering_size=buffering_size,
             buffering_interval=buffering_interval,
             compression=compression,
+            format_conversion=format_conversion,
+            dynamic_partitioning=dynamic_partitioning,
+            query_table=query_table,
+            lambda_processor=processors[0] if processors else None,
+            lambda_keys=(
+                transform_partition_keys(transform.partition_key_fields, transform.event_time_field)
+                if isinstance(transform, TransformOptions)
+                else None  # a user's own function: its keys are unknown, the prefix is trusted
+            ),
+            file_extension=file_extension,
+            excluded_prefixes=[error_output_prefix] if error_output_prefix else [],
+            encryption_key=self.encryption_key,
+            access_logs_bucket=self.access_logs_bucket,
+            removal_policy=removal_policy,
+        )
+        destination = firehose.S3Bucket(
+            self.bucket,
+            role=self.role.without_policy_updates(),
+            buffering_size=self.analytics.buffering_size,
+            buffering_interval=buffering_interval,
+            compression=self.analytics.compression,
             data_output_prefix=data_output_prefix,
             error_output_prefix=error_output_prefix,
             file_extension=file_extension,
@@ -236,7 +277,9 @@ class FirehoseToS3(Construct):
             encryption_key=self.encryption_key,
             logging_config=firehose.EnableLogging(self.log_group),
             s3_backup=s3_backup,
-            processors=processors or None,
+            processors=self.analytics.processors or None,
+            data_format_conversion=self.analytics.data_format_conversion,
+            dynamic_partitioning=self.analytics.dynamic_partitioning,
         )
         self.delivery_stream: firehose.IDeliveryStream = firehose.DeliveryStream(
             self,
@@ -283,6 +326,8 @@ class FirehoseToS3(Construct):
             transform_emits_metrics=self.transform is not None,
             transform_metrics_namespace=self._transform_metrics_namespace(),
             backup_enabled=backup,
+            format_conversion=format_conversion is not None,
+            dynamic_partitioning=dynamic_partitioning is not None,
             backup_buffering_interval=_BACKUP_BUFFERING_INTERVAL if backup else None,
             options=monitoring or MonitoringOptions(),
         )

@@ -36,6 +36,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
@@ -235,7 +237,7 @@ class RetryPolicy:
 
     def delay(self, retry_number: int, random: Callable[[], float]) -> float:
         """The sleep before retry ``retry_number`` (1-based), given a ``random()`` in [0, 1)."""
-        ceiling = min(self.max_delay_seconds, self.base_delay_seconds * 2 ** min(retry_number - 1, 62))
+        ceiling = min(self.max_delay_seconds, self.base_delay_seconds * 2.0 ** min(retry_number - 1, 62))
         return random() * ceiling
 
 
@@ -366,21 +368,22 @@ def create_boto3_client(
     region_name: str | None = None,
     profile_name: str | None = None,
     endpoint_url: str | None = None,
+    botocore_retries: bool = False,
+    session: Any = None,
 ) -> Any:
-    """A boto3 client from the usual environment/profile chain, with botocore's own retries off.
+    """A boto3 client from the usual environment/profile chain (botocore's own retries off by default).
 
     The producer does its own retrying (per entry, with a time budget), so botocore's retries are
     disabled (``total_max_attempts=1``) to keep the attempt count and the time bound exact.
+    ``botocore_retries=True`` keeps botocore's "standard" retry mode instead (for S3 reads). A given
+    ``session`` (a ``boto3.session.Session``) replaces ``region_name``/``profile_name``.
     """
-    import boto3
-    from botocore.config import Config
-
-    session = boto3.session.Session(profile_name=profile_name, region_name=region_name)
-    return session.client(
-        service,
-        endpoint_url=endpoint_url,
-        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
-    )
+    if session is None:
+        session = boto3.session.Session(profile_name=profile_name, region_name=region_name)
+    retries: dict[str, Any] = {"mode": "standard"}
+    if not botocore_retries:
+        retries["total_max_attempts"] = 1
+    return session.client(service, endpoint_url=endpoint_url, config=Config(retries=retries))
 
 
 class FirehoseProducer:
@@ -492,13 +495,9 @@ class FirehoseProducer:
         if aggregate_max_records < 1:
             raise ValueError(f"aggregate_max_records must be at least 1, got {aggregate_max_records}")
         if not 1 <= max_batch_records <= MAX_BATCH_RECORDS:
-            raise ValueError(
-                f"max_batch_records must be between 1 and {MAX_BATCH_RECORDS}, got {max_batch_records}"
-            )
+            raise ValueError(f"max_batch_records must be between 1 and {MAX_BATCH_RECORDS}, got {max_batch_records}")
         if not 1 <= max_batch_bytes <= MAX_BATCH_BYTES:
-            raise ValueError(
-                f"max_batch_bytes must be between 1 and {MAX_BATCH_BYTES} bytes, got {max_batch_bytes}"
-            )
+            raise ValueError(f"max_batch_bytes must be between 1 and {MAX_BATCH_BYTES} bytes, got {max_batch_bytes}")
         if max_buffer_bytes < 1:
             raise ValueError(f"max_buffer_bytes must be at least 1, got {max_buffer_bytes}")
         if max_buffer_records < 1:
@@ -610,10 +609,7 @@ class FirehoseProducer:
             else:
                 self._ready.append(_Entry(data, [record], [size]))
                 self._ready_bytes += size
-            force = (
-                self._buffered_bytes >= self._max_buffer_bytes
-                or self._buffered_records >= self._max_buffer_records
-            )
+            force = self._buffered_bytes >= self._max_buffer_bytes or self._buffered_records >= self._max_buffer_records
             batches = self._take_batches_locked(force=force)
         if batches:
             self._report(self._dispatch(batches))
@@ -670,9 +666,7 @@ class FirehoseProducer:
             count = 0
             size = 0
             for entry in self._ready:
-                if count == self._max_batch_records or (
-                    count and size + len(entry.data) > self._max_batch_bytes
-                ):
+                if count == self._max_batch_records or (count and size + len(entry.data) > self._max_batch_bytes):
                     break
                 count += 1
                 size += len(entry.data)

@@ -179,9 +179,17 @@ def parse_prefix(option: str, prefix: str) -> list[PrefixExpression]:
     return expressions
 
 
-def check_prefixes(data_output_prefix: str, error_output_prefix: str | None) -> None:
+def check_prefixes(
+    data_output_prefix: str, error_output_prefix: str | None, *, dynamic_partitioning: bool = False
+) -> None:
     """Apply Firehose's prefix rules (https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html)."""
     data_expressions = parse_prefix("data_output_prefix", data_output_prefix)
+    keys = [e.text for e in data_expressions if e.namespace.startswith("partitionKeyFrom")]
+    if keys and not dynamic_partitioning:
+        raise ConfigurationError(
+            f"data_output_prefix uses partition keys ({', '.join(keys)}), which exist only with dynamic "
+            f"partitioning; set dynamic_partitioning or remove them, got {data_output_prefix!r}"
+        )
     if any(e.text == ERROR_OUTPUT_TYPE for e in data_expressions):
         raise ConfigurationError(
             f"data_output_prefix cannot contain {ERROR_OUTPUT_TYPE}; use it in error_output_prefix, "
