@@ -11,6 +11,8 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from sample_app.stacks import add_sample_stacks
 
+STACKS = ["FirehoseS3Pipeline", "FirehoseS3KinesisSource", "FirehoseS3WebLogs", "FirehoseS3IotTelemetry"]
+
 
 @pytest.fixture(scope="module")
 def templates() -> dict[str, dict[str, Any]]:
@@ -24,14 +26,14 @@ def json_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
-@pytest.mark.parametrize("stack_name", ["FirehoseS3Pipeline", "FirehoseS3KinesisSource"])
+@pytest.mark.parametrize("stack_name", STACKS)
 def test_template_snapshot(
     templates: dict[str, dict[str, Any]], stack_name: str, json_snapshot: SnapshotAssertion
 ) -> None:
     assert mask_template(templates[stack_name]) == json_snapshot
 
 
-@pytest.mark.parametrize("stack_name", ["FirehoseS3Pipeline", "FirehoseS3KinesisSource"])
+@pytest.mark.parametrize("stack_name", STACKS)
 def test_outputs_name_the_stream_and_bucket(templates: dict[str, dict[str, Any]], stack_name: str) -> None:
     outputs = templates[stack_name]["Outputs"]
     assert {"DeliveryStreamName", "BucketName", "LogGroupName"} <= set(outputs)
