@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from aws_cdk import Acknowledgment, App, CfnResource, Validations
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
 from constructs import IConstruct
 
-__all__ = ["acknowledge", "acknowledgments_disabled", "add_compliance_checks", "skip_checkov"]
+__all__ = [
+    "COMPLIANCE_PACKS",
+    "acknowledge",
+    "acknowledgments_disabled",
+    "add_compliance_checks",
+    "in_packs",
+    "skip_checkov",
+]
 
 
 def add_compliance_checks(app: App) -> None:
@@ -26,7 +33,15 @@ def add_compliance_checks(app: App) -> None:
     )
 
 
+#: The packs that share rule names (``<pack>-<Rule>``); AwsSolutions names its rules differently.
+COMPLIANCE_PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+
 _acknowledgments_enabled = True
+
+
+def in_packs(rule: str, reason: str, packs: Sequence[str] = COMPLIANCE_PACKS) -> dict[str, str]:
+    """The finding ids of one rule in several packs, all with the same reason (for :func:`acknowledge`)."""
+    return {f"{pack}-{rule}": reason for pack in packs}
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from .analytics import (
     QueryTable,
     transform_partition_keys,
 )
-from .compliance import acknowledge, skip_checkov
+from .compliance import acknowledge, in_packs, skip_checkov
 from .delivery_role import DeliveryRole
 from .encryption import allow_cloudwatch_logs
 from .monitoring import TRANSFORM_METRICS_NAMESPACE, MonitoringOptions, PipelineMonitoring
@@ -192,14 +192,7 @@ class FirehoseToS3(Construct):
                 "CloudWatch Logs encrypts all log data at rest with service-managed keys; the error log group "
                 "uses the pipeline's KMS key whenever one is configured (encryption_key or bucket_encryption=KMS)."
             )
-            acknowledge(
-                self.log_group,
-                {
-                    "HIPAA.Security-CloudWatchLogGroupEncrypted": reason,
-                    "NIST.800.53.R5-CloudWatchLogGroupEncrypted": reason,
-                    "PCI.DSS.321-CloudWatchLogGroupEncrypted": reason,
-                },
-            )
+            acknowledge(self.log_group, in_packs("CloudWatchLogGroupEncrypted", reason))
             skip_checkov(self.log_group, {"CKV_AWS_158": reason})
         self.transform: TransformFunction | None = None
         self.transform_function: lambda_.IFunction | None = None

@@ -16,7 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .compliance import acknowledge, skip_checkov
+from .compliance import acknowledge, in_packs, skip_checkov
 from .validation import ConfigurationError
 
 __all__ = ["BucketLifecycle", "SecureBucket", "access_log_bucket"]
@@ -113,19 +113,9 @@ class SecureBucket(Construct):
             removal_policy=removal_policy,
             auto_delete_objects=destroy,
         )
-        findings = {
-            "HIPAA.Security-S3BucketReplicationEnabled": _REPLICATION_REASON,
-            "NIST.800.53.R5-S3BucketReplicationEnabled": _REPLICATION_REASON,
-            "PCI.DSS.321-S3BucketReplicationEnabled": _REPLICATION_REASON,
-        }
+        findings = in_packs("S3BucketReplicationEnabled", _REPLICATION_REASON)
         if encryption_key is None:
-            findings.update(
-                {
-                    "HIPAA.Security-S3DefaultEncryptionKMS": _SSE_S3_REASON,
-                    "NIST.800.53.R5-S3DefaultEncryptionKMS": _SSE_S3_REASON,
-                    "PCI.DSS.321-S3DefaultEncryptionKMS": _SSE_S3_REASON,
-                }
-            )
+            findings.update(in_packs("S3DefaultEncryptionKMS", _SSE_S3_REASON))
         acknowledge(self.bucket, findings)
 
 
@@ -157,12 +147,8 @@ def access_log_bucket(scope: Construct, id: str, *, removal_policy: RemovalPolic
     acknowledge(
         bucket,
         {
-            "HIPAA.Security-S3BucketReplicationEnabled": _REPLICATION_REASON,
-            "NIST.800.53.R5-S3BucketReplicationEnabled": _REPLICATION_REASON,
-            "PCI.DSS.321-S3BucketReplicationEnabled": _REPLICATION_REASON,
-            "HIPAA.Security-S3DefaultEncryptionKMS": sse_s3,
-            "NIST.800.53.R5-S3DefaultEncryptionKMS": sse_s3,
-            "PCI.DSS.321-S3DefaultEncryptionKMS": sse_s3,
+            **in_packs("S3BucketReplicationEnabled", _REPLICATION_REASON),
+            **in_packs("S3DefaultEncryptionKMS", sse_s3),
         },
     )
     skip_checkov(bucket, {"CKV_AWS_18": own_logs})

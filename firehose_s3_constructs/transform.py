@@ -56,7 +56,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from .compliance import acknowledge, skip_checkov
+from .compliance import acknowledge, in_packs, skip_checkov
 from .encryption import allow_cloudwatch_logs
 from .validation import ConfigurationError, check_range, whole_seconds
 
@@ -760,14 +760,7 @@ class TransformFunction(Construct):
         if encryption_key is not None:
             allow_cloudwatch_logs(encryption_key)
         else:
-            acknowledge(
-                self.log_group,
-                {
-                    "HIPAA.Security-CloudWatchLogGroupEncrypted": _LOG_KMS_REASON,
-                    "NIST.800.53.R5-CloudWatchLogGroupEncrypted": _LOG_KMS_REASON,
-                    "PCI.DSS.321-CloudWatchLogGroupEncrypted": _LOG_KMS_REASON,
-                },
-            )
+            acknowledge(self.log_group, in_packs("CloudWatchLogGroupEncrypted", _LOG_KMS_REASON))
             skip_checkov(self.log_group, {"CKV_AWS_158": _LOG_KMS_REASON})
 
         self.secret = hash_key_secret
@@ -832,17 +825,10 @@ class TransformFunction(Construct):
         )
         findings = {
             "AwsSolutions-SMG4": _ROTATION_REASON,
-            "HIPAA.Security-SecretsManagerRotationEnabled": _ROTATION_REASON,
-            "NIST.800.53.R5-SecretsManagerRotationEnabled": _ROTATION_REASON,
+            **in_packs("SecretsManagerRotationEnabled", _ROTATION_REASON, ("HIPAA.Security", "NIST.800.53.R5")),
         }
         if encryption_key is None:
-            findings.update(
-                {
-                    "HIPAA.Security-SecretsManagerUsingKMSKey": _SECRET_KMS_REASON,
-                    "NIST.800.53.R5-SecretsManagerUsingKMSKey": _SECRET_KMS_REASON,
-                    "PCI.DSS.321-SecretsManagerUsingKMSKey": _SECRET_KMS_REASON,
-                }
-            )
+            findings.update(in_packs("SecretsManagerUsingKMSKey", _SECRET_KMS_REASON))
             skip_checkov(secret, {"CKV_AWS_149": _SECRET_KMS_REASON})
         acknowledge(secret, findings)
         return secret
@@ -909,11 +895,8 @@ class TransformFunction(Construct):
         acknowledge(
             self.function,
             {
-                "HIPAA.Security-LambdaDLQ": _DLQ_REASON,
-                "NIST.800.53.R5-LambdaDLQ": _DLQ_REASON,
-                "HIPAA.Security-LambdaInsideVPC": _VPC_REASON,
-                "NIST.800.53.R5-LambdaInsideVPC": _VPC_REASON,
-                "PCI.DSS.321-LambdaInsideVPC": _VPC_REASON,
+                **in_packs("LambdaDLQ", _DLQ_REASON, ("HIPAA.Security", "NIST.800.53.R5")),
+                **in_packs("LambdaInsideVPC", _VPC_REASON),
             },
         )
         checks = {"CKV_AWS_116": _DLQ_REASON, "CKV_AWS_117": _VPC_REASON}
