@@ -155,16 +155,13 @@ class FirehoseToS3(Construct):
         check_delivery_stream_name(delivery_stream_name)
         check_file_extension(file_extension)
         check_time_zone(time_zone.timezone_name if time_zone else None)
-        if source_stream is not None and stream_encryption_key is not None:
-            raise ConfigurationError(
-                "stream_encryption_key cannot be used with source_stream: Firehose allows server-side "
-                "encryption only for Direct PUT streams; encrypt the Kinesis source stream instead"
-            )
-        if bucket_encryption not in (s3.BucketEncryption.S3_MANAGED, s3.BucketEncryption.KMS):
-            raise ConfigurationError(
-                f"bucket_encryption must be BucketEncryption.S3_MANAGED or BucketEncryption.KMS, "
-                f"got {bucket_encryption}"
-            )
+        _check_combinations(
+            source_stream=source_stream,
+            stream_encryption_key=stream_encryption_key,
+            bucket_encryption=bucket_encryption,
+            transform=transform,
+            transform_processor=transform_processor,
+        )
 
         self.encryption_key = self._data_key(encryption_key, bucket_encryption, bucket, removal_policy)
         self.delivery_role = DeliveryRole(self, "DeliveryRole")
@@ -178,22 +175,7 @@ class FirehoseToS3(Construct):
         if self.encryption_key is not None:
             self.delivery_role.add_s3_kms(self.encryption_key, self.bucket, data_prefixes, sid="Delivery")
 
-        if self.encryption_key is not None:
-            allow_cloudwatch_logs(self.encryption_key)
-        self.log_group = logs.LogGroup(
-            self,
-            "ErrorLogs",
-            retention=log_retention,
-            encryption_key=self.encryption_key,
-            removal_policy=removal_policy,
-        )
-        if self.encryption_key is None:
-            reason = (
-                "CloudWatch Logs encrypts all log data at rest with service-managed keys; the error log group "
-                "uses the pipeline's KMS key whenever one is configured (encryption_key or bucket_encryption=KMS)."
-            )
-            acknowledge(self.log_group, in_packs("CloudWatchLogGroupEncrypted", reason))
-            skip_checkov(self.log_group, {"CKV_AWS_158": reason})
+        self.log_group = self._error_log_group(log_retention, removal_policy)
         self.transform: TransformFunction | None = None
         self.transform_function: lambda_.IFunction | None = None
         processors: list[firehose.IDataProcessor] = []
@@ -201,33 +183,12 @@ class FirehoseToS3(Construct):
             self.transform_function = self._transform_function(transform, removal_policy)
             self.delivery_role.add_lambda_processor(self.transform_function)
             processors.append(lambda_processor(self.transform_function, transform_processor))
-        elif transform_processor is not None:
-            raise ConfigurationError("transform_processor is set but transform is None; set transform as well")
         transforms_records = transform is not None or format_conversion is not None
         backup = transforms_records if source_backup is None else source_backup
-        self.backup_bucket: s3.IBucket | None = None
-        s3_backup: firehose.DestinationS3BackupProps | None = None
-        if backup:
-            self.backup_bucket = backup_bucket or self._secure_bucket(
-                "BackupBucket", "backup-bucket/", removal_policy, lifecycle
-            )
-            self.delivery_role.add_s3_destination(self.backup_bucket, [BACKUP_OUTPUT_PREFIX], sid="Backup")
-            backup_key = self.encryption_key if backup_bucket is None else backup_bucket.encryption_key
-            if backup_key is not None:
-                self.delivery_role.add_s3_kms(backup_key, self.backup_bucket, [BACKUP_OUTPUT_PREFIX], sid="Backup")
-            s3_backup = firehose.DestinationS3BackupProps(
-                bucket=self.backup_bucket,
-                mode=firehose.BackupMode.ALL,
-                data_output_prefix=BACKUP_OUTPUT_PREFIX,
-                compression=firehose.Compression.GZIP,
-                # The backup destination does not support zero buffering: at least 60 s (DG buffering).
-                buffering_interval=_BACKUP_BUFFERING_INTERVAL,
-                buffering_size=Size.mebibytes(5),
-                encryption_key=backup_key,
-                logging_config=firehose.EnableLogging(self.log_group),
-            )
-        elif backup_bucket is not None:
+        if backup_bucket is not None and not backup:
             raise ConfigurationError("backup_bucket is set but source backup is off; set source_backup=True")
+        self.backup_bucket: s3.IBucket | None = None
+        s3_backup = self._source_backup(backup_bucket, removal_policy, lifecycle) if backup else None
 
         if source_stream is not None:
             self.delivery_role.add_kinesis_source(source_stream)
@@ -398,6 +359,44 @@ class FirehoseToS3(Construct):
             lifecycle=lifecycle,
         ).bucket
 
+    def _error_log_group(self, retention: logs.RetentionDays, removal_policy: RemovalPolicy) -> logs.LogGroup:
+        if self.encryption_key is not None:
+            allow_cloudwatch_logs(self.encryption_key)
+        log_group = logs.LogGroup(
+            self, "ErrorLogs", retention=retention, encryption_key=self.encryption_key, removal_policy=removal_policy
+        )
+        if self.encryption_key is None:
+            reason = (
+                "CloudWatch Logs encrypts all log data at rest with service-managed keys; the error log group "
+                "uses the pipeline's KMS key whenever one is configured (encryption_key or bucket_encryption=KMS)."
+            )
+            acknowledge(log_group, in_packs("CloudWatchLogGroupEncrypted", reason))
+            skip_checkov(log_group, {"CKV_AWS_158": reason})
+        return log_group
+
+    def _source_backup(
+        self, backup_bucket: s3.IBucket | None, removal_policy: RemovalPolicy, lifecycle: BucketLifecycle | None
+    ) -> firehose.DestinationS3BackupProps:
+        """Every source record, before transformation, to the (created or given) backup bucket."""
+        self.backup_bucket = backup_bucket or self._secure_bucket(
+            "BackupBucket", "backup-bucket/", removal_policy, lifecycle
+        )
+        self.delivery_role.add_s3_destination(self.backup_bucket, [BACKUP_OUTPUT_PREFIX], sid="Backup")
+        backup_key = self.encryption_key if backup_bucket is None else backup_bucket.encryption_key
+        if backup_key is not None:
+            self.delivery_role.add_s3_kms(backup_key, self.backup_bucket, [BACKUP_OUTPUT_PREFIX], sid="Backup")
+        return firehose.DestinationS3BackupProps(
+            bucket=self.backup_bucket,
+            mode=firehose.BackupMode.ALL,
+            data_output_prefix=BACKUP_OUTPUT_PREFIX,
+            compression=firehose.Compression.GZIP,
+            # The backup destination does not support zero buffering: at least 60 s (DG buffering).
+            buffering_interval=_BACKUP_BUFFERING_INTERVAL,
+            buffering_size=Size.mebibytes(5),
+            encryption_key=backup_key,
+            logging_config=firehose.EnableLogging(self.log_group),
+        )
+
     def _transform_function(
         self, transform: TransformOptions | lambda_.IFunction, removal_policy: RemovalPolicy
     ) -> lambda_.IFunction:
@@ -441,3 +440,25 @@ class FirehoseToS3(Construct):
         if key is not None:
             return firehose.StreamEncryption.customer_managed_key(key)
         return firehose.StreamEncryption.aws_owned_key()
+
+
+def _check_combinations(
+    *,
+    source_stream: kinesis.IStream | None,
+    stream_encryption_key: kms.IKey | None,
+    bucket_encryption: s3.BucketEncryption,
+    transform: TransformOptions | lambda_.IFunction | None,
+    transform_processor: ProcessorOptions | None,
+) -> None:
+    """Options that are valid alone but not together."""
+    if source_stream is not None and stream_encryption_key is not None:
+        raise ConfigurationError(
+            "stream_encryption_key cannot be used with source_stream: Firehose allows server-side "
+            "encryption only for Direct PUT streams; encrypt the Kinesis source stream instead"
+        )
+    if bucket_encryption not in (s3.BucketEncryption.S3_MANAGED, s3.BucketEncryption.KMS):
+        raise ConfigurationError(
+            f"bucket_encryption must be BucketEncryption.S3_MANAGED or BucketEncryption.KMS, got {bucket_encryption}"
+        )
+    if transform_processor is not None and transform is None:
+        raise ConfigurationError("transform_processor is set but transform is None; set transform as well")
