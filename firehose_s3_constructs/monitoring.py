@@ -299,6 +299,25 @@ def freshness_threshold_seconds(
 _DEFAULT_OPTIONS = MonitoringOptions()
 
 
+def _success_ratio_alarm(name: str, metric_name: str, *, meaning: str, first_check: str) -> AlarmSpec:
+    """A ``*.Success`` ratio (Average) below 1 in 3 of 3 periods.
+
+    Single failed puts or invocations are retried by Firehose and dip the average briefly without loss
+    (DG monitoring-with-cloudwatch-metrics), so only failures that last 15 minutes alarm.
+    """
+    return AlarmSpec(
+        name=name,
+        metric_name=metric_name,
+        statistic="Average",
+        comparison=_LT,
+        threshold=1,
+        evaluation_periods=3,
+        datapoints_to_alarm=3,
+        meaning=meaning,
+        first_check=first_check,
+    )
+
+
 class PipelineMonitoring(Construct):
     """Alarms (with SNS notifications) and a dashboard for one Firehose delivery stream into S3.
 
@@ -562,14 +581,9 @@ class PipelineMonitoring(Construct):
                 "Lambda.* errors, then DeliveryToS3.Success on the dashboard."
             ),
         )
-        yield AlarmSpec(
-            name="DeliverySuccess",
-            metric_name="DeliveryToS3.Success",
-            statistic="Average",
-            comparison=_LT,
-            threshold=1,
-            evaluation_periods=3,
-            datapoints_to_alarm=3,
+        yield _success_ratio_alarm(
+            "DeliverySuccess",
+            "DeliveryToS3.Success",
             meaning="S3 puts have been failing for 15 minutes (Firehose retries for up to 24 h).",
             first_check="the error log group (S3Destination) for the S3 error code; the bucket policy and KMS key.",
         )
@@ -617,14 +631,9 @@ class PipelineMonitoring(Construct):
                     ),
                 )
         if self._transform is not None:
-            yield AlarmSpec(
-                name="TransformSuccess",
-                metric_name="ExecuteProcessing.Success",
-                statistic="Average",
-                comparison=_LT,
-                threshold=1,
-                evaluation_periods=3,
-                datapoints_to_alarm=3,
+            yield _success_ratio_alarm(
+                "TransformSuccess",
+                "ExecuteProcessing.Success",
                 meaning=(
                     "Transform invocations have been failing for 15 minutes; failed batches go to the error prefix."
                 ),
@@ -641,14 +650,9 @@ class PipelineMonitoring(Construct):
                 ),
                 first_check="the error log group (S3Backup stream) and the backup bucket's policy and key.",
             )
-            yield AlarmSpec(
-                name="BackupSuccess",
-                metric_name="BackupToS3.Success",
-                statistic="Average",
-                comparison=_LT,
-                threshold=1,
-                evaluation_periods=3,
-                datapoints_to_alarm=3,
+            yield _success_ratio_alarm(
+                "BackupSuccess",
+                "BackupToS3.Success",
                 meaning="Backup puts to S3 have been failing for 15 minutes.",
                 first_check="the error log group (S3Backup stream) for the S3 error code.",
             )
