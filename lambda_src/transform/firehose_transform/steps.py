@@ -113,9 +113,9 @@ def make_hash_step(fields: Sequence[str], key: bytes, *, hot: bool) -> Step:
     import hashlib
 
     names = tuple(fields)
-    hash_value = make_hasher(key)
     blake2b = hashlib.blake2b
     derived = derive_hash_key(key)
+    hash_value = make_hasher(derived)  # a derived key derives to itself: no second digest
 
     if hot:
 
