@@ -179,10 +179,11 @@ class FirehoseToS3(Construct):
         self.transform: TransformFunction | None = None
         self.transform_function: lambda_.IFunction | None = None
         processors: list[firehose.IDataProcessor] = []
+        processor_options = transform_processor or ProcessorOptions()
         if transform is not None:
             self.transform_function = self._transform_function(transform, removal_policy)
             self.delivery_role.add_lambda_processor(self.transform_function)
-            processors.append(lambda_processor(self.transform_function, transform_processor))
+            processors.append(lambda_processor(self.transform_function, processor_options))
         transforms_records = transform is not None or format_conversion is not None
         backup = transforms_records if source_backup is None else source_backup
         if backup_bucket is not None and not backup:
@@ -274,9 +275,7 @@ class FirehoseToS3(Construct):
             transform_function=self.transform_function,
             # An imported function's timeout is unknown; Firehose waits at most 5 minutes for any function.
             transform_timeout=self._transform_timeout(transform),
-            transform_buffer_interval=(transform_processor or ProcessorOptions()).buffer_interval
-            if transform is not None
-            else None,
+            transform_buffer_interval=processor_options.buffer_interval if transform is not None else None,
             transform_emits_metrics=self.transform is not None,
             transform_metrics_namespace=self._transform_metrics_namespace(),
             backup_enabled=backup,
