@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from firehose_s3_constructs.producer import (
+from firehose_s3_client.producer import (
     BILLING_INCREMENT_BYTES,
     MAX_BATCH_BYTES,
     MAX_BATCH_RECORDS,

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-TRANSFORM_DIR = ROOT / "lambda_src" / "transform"
+TRANSFORM_DIR = ROOT / "lambda_src"
 MIB = 1024 * 1024
 KINDS = ("weblog", "iot")
 #: What the Lambda Python runtime (awslambdaric bootstrap + marshaller) has imported before the handler.
@@ -269,7 +269,12 @@ def run_worker(pure_python: bool, sizes_mib: list[int], repeats: int) -> dict[st
 
 
 def import_time_ms(
-    pure_python: bool, samples: int, *, bytecode: bool = True, preload: bool = True, statement: str = "import handler"
+    pure_python: bool,
+    samples: int,
+    *,
+    bytecode: bool = True,
+    preload: bool = True,
+    statement: str = "import firehose_transform.handler",
 ) -> float:
     """Median time of ``statement`` (default: importing the handler module) in a fresh interpreter, in ms.
 
@@ -290,7 +295,7 @@ def import_time_ms(
             env["PYTHONPYCACHEPREFIX"] = cache
             subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=True)
         else:
-            env["PYTHONDONTWRITEBYTECODE"] = "1"  # and no __pycache__ in lambda_src/transform (none is written)
+            env["PYTHONDONTWRITEBYTECODE"] = "1"  # and no __pycache__ in lambda_src (none is written)
         times = []
         for _ in range(samples):
             done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)

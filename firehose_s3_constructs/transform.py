@@ -62,7 +62,8 @@ from .validation import ConfigurationError, check_range, whole_seconds
 
 __all__ = [
     "DEFAULT_HANDLER",
-    "LAMBDA_SRC",
+    "ENTRY_MODULE",
+    "RUNTIME_PACKAGE",
     "BundlingError",
     "PipLocalBundling",
     "ProcessorOptions",
@@ -71,22 +72,24 @@ __all__ = [
     "lambda_processor",
 ]
 
-#: The runtime code deployed by :class:`TransformFunction` (handler module ``handler``).
+import firehose_transform
 
-
-def _runtime_source() -> Path:
-    """lambda_src/transform in a source checkout; the copy packaged in the wheel once installed."""
-    package = Path(__file__).resolve().parent
-    checkout = package.parent / "lambda_src" / "transform"
-    return checkout if (checkout / "handler.py").is_file() else package / "_lambda_transform"
-
-
-LAMBDA_SRC = _runtime_source()
-#: The runtime's entry point.
+#: The runtime package deployed by :class:`TransformFunction`, wherever it is installed (``lambda_src/`` in a
+#: checkout, site-packages once installed). The bundle holds it as ``firehose_transform/`` plus a top-level
+#: ``handler.py`` that re-exports its entry point, so the function's handler is ``handler.handler``.
+RUNTIME_PACKAGE = Path(firehose_transform.__file__).resolve().parent
+#: The runtime's entry point, as the function's ``Handler``.
 DEFAULT_HANDLER = "handler.handler"
-_REQUIREMENTS = LAMBDA_SRC / "requirements.txt"
+#: The bundle's top-level ``handler.py``.
+ENTRY_MODULE = (
+    '"""Lambda entry point: the firehose_transform runtime (see firehose_transform/handler.py)."""\n\n'
+    'from firehose_transform.handler import handler\n\n__all__ = ["handler"]\n'
+)
+#: What the bundle holds at its top level besides the pip-installed wheels.
+_RUNTIME_NAMES = frozenset({"handler.py", RUNTIME_PACKAGE.name})
+_REQUIREMENTS = RUNTIME_PACKAGE / "requirements.txt"
 #: Bump when the bundle layout changes, so every existing asset hash changes with it.
-_BUNDLER_VERSION = "pip-local-1"
+_BUNDLER_VERSION = "pip-local-2"
 #: What is never copied into the bundle (tests, docs, caches, the requirements pip already installed).
 _NOT_BUNDLED = (
     "__pycache__",
@@ -99,6 +102,7 @@ _NOT_BUNDLED = (
     "README*",
     "*.md",
     "requirements*.txt",
+    "py.typed",
 )
 _PIP_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 
@@ -518,6 +522,14 @@ def _handler_module_exists(root: Path, handler: str) -> bool:
     return (root / f"{module}.py").is_file() or (root / module / "__init__.py").is_file()
 
 
+def _runtime_has_module(handler: str) -> bool:
+    """Whether ``handler`` names the bundle's entry module or a module of the runtime package."""
+    module = handler.rsplit(".", 1)[0]
+    if module == "handler":
+        return True
+    return module.split(".")[0] == RUNTIME_PACKAGE.name and _handler_module_exists(RUNTIME_PACKAGE.parent, handler)
+
+
 def _top_level_names(directory: Path) -> set[str]:
     ignore = shutil.ignore_patterns(*_NOT_BUNDLED)
     names = [p.name for p in directory.iterdir()]
@@ -582,7 +594,8 @@ class PipLocalBundling:
         # pip's console scripts (e.g. bin/pybase64) point at this machine's Python: useless in Lambda.
         shutil.rmtree(out / "bin", ignore_errors=True)
         ignore = shutil.ignore_patterns(*_NOT_BUNDLED)
-        shutil.copytree(LAMBDA_SRC, out, ignore=ignore, dirs_exist_ok=True)
+        shutil.copytree(RUNTIME_PACKAGE, out / RUNTIME_PACKAGE.name, ignore=ignore, dirs_exist_ok=True)
+        (out / "handler.py").write_text(ENTRY_MODULE)
         if self.code_directory is not None:
             clashes = sorted(_top_level_names(self.code_directory) & {p.name for p in out.iterdir()})
             if clashes:
@@ -592,7 +605,7 @@ class PipLocalBundling:
             shutil.copytree(self.code_directory, out, ignore=ignore, dirs_exist_ok=True)
         if not _handler_module_exists(out, self.handler):
             raise BundlingError(
-                f"the bundle has no module for handler {self.handler!r} (looked in {LAMBDA_SRC}"
+                f"the bundle has no module for handler {self.handler!r} (looked in {RUNTIME_PACKAGE}"
                 + (f" and {self.code_directory}" if self.code_directory else "")
                 + ")"
             )
@@ -609,7 +622,7 @@ def _asset_hash(options: TransformOptions, code_directory: Path | None) -> str:
         _BUNDLER_VERSION,
         options.pip_platform,
         options.python_version,
-        _fingerprint(LAMBDA_SRC),
+        _fingerprint(RUNTIME_PACKAGE),
         hashlib.sha256(_REQUIREMENTS.read_bytes()).hexdigest() if _REQUIREMENTS.is_file() else "-",
         _fingerprint(code_directory) if code_directory is not None else "-",
     ]
@@ -624,7 +637,7 @@ def _code(options: TransformOptions, code_directory: Path | None) -> lambda_.Cod
         code_directory=code_directory,
     )
     return lambda_.Code.from_asset(
-        str(LAMBDA_SRC),
+        str(RUNTIME_PACKAGE),
         exclude=list(_NOT_BUNDLED),
         asset_hash_type=AssetHashType.CUSTOM,
         asset_hash=_asset_hash(options, code_directory),
@@ -639,7 +652,7 @@ def _code(options: TransformOptions, code_directory: Path | None) -> lambda_.Cod
 
 def _check_code_directory(options: TransformOptions) -> Path | None:
     if options.code_directory is None:
-        if options.handler != DEFAULT_HANDLER and not _handler_module_exists(LAMBDA_SRC, options.handler):
+        if options.handler != DEFAULT_HANDLER and not _runtime_has_module(options.handler):
             raise ConfigurationError(
                 f"handler {options.handler!r} names a module that is not in the runtime; "
                 "set code_directory to the directory that holds it"
@@ -648,20 +661,16 @@ def _check_code_directory(options: TransformOptions) -> Path | None:
     directory = Path(options.code_directory).resolve()
     if not directory.is_dir():
         raise ConfigurationError(f"code_directory must be an existing directory, got {str(options.code_directory)!r}")
-    if directory == LAMBDA_SRC or LAMBDA_SRC in directory.parents or directory in LAMBDA_SRC.parents:
+    if directory == RUNTIME_PACKAGE or RUNTIME_PACKAGE in directory.parents or directory in RUNTIME_PACKAGE.parents:
         raise ConfigurationError(
-            f"code_directory must be a directory of your own, outside {LAMBDA_SRC}, got {str(directory)!r}"
+            f"code_directory must be a directory of your own, outside {RUNTIME_PACKAGE.parent}, got {str(directory)!r}"
         )
-    if LAMBDA_SRC.is_dir():
-        clashes = sorted(_top_level_names(directory) & _top_level_names(LAMBDA_SRC))
-        if clashes:
-            raise ConfigurationError(
-                f"code_directory {str(directory)!r} has names the runtime already uses: {', '.join(clashes)}; "
-                "rename them"
-            )
-    if not _handler_module_exists(directory, options.handler) and not _handler_module_exists(
-        LAMBDA_SRC, options.handler
-    ):
+    clashes = sorted(_top_level_names(directory) & _RUNTIME_NAMES)
+    if clashes:
+        raise ConfigurationError(
+            f"code_directory {str(directory)!r} has names the runtime already uses: {', '.join(clashes)}; rename them"
+        )
+    if not _handler_module_exists(directory, options.handler) and not _runtime_has_module(options.handler):
         raise ConfigurationError(
             f"handler {options.handler!r} names a module found neither in code_directory {str(directory)!r} "
             "nor in the runtime"

@@ -1,0 +1,157 @@
+"""The two codecs: what orjson does that the design relies on, and the standard-library path behaving the same."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from firehose_transform import codec as codec_module
+from firehose_transform.codec import (
+    INT_MAX,
+    INT_MIN,
+    MAX_DEPTH,
+    Codec,
+    InvalidDocumentError,
+    canonical_json,
+    has_big_int,
+    stdlib_b64decode,
+    stdlib_dumps,
+    stdlib_loads,
+    too_deep,
+)
+
+TRANSFORM_DIR = Path(__file__).resolve().parents[2] / "lambda_src"
+
+SAME_BYTES_DOCS: list[Any] = [
+    {"a": 1, "b": "text", "c": None, "d": True, "e": False},
+    {"unicode": "é ü ß 中文 😀 \u2028\u2029 \ufeff", "ctrl": "".join(map(chr, range(32))) + '"\\/\x7f'},
+    {"ints": [0, -1, INT_MIN, INT_MAX, 2**63, 10**18], "nested": {"list": [[], {}, [{}]]}},
+    {"floats": [0.0, -0.0, 0.1, 1.5, 1e16, 1.5e16, 9.9e15, 1e22, 1.7976931348623157e308, 0.0001, 5e-324, 1e-10]},
+    {"": "empty key", "key with spaces": 1, "é": 2},
+]
+
+
+@pytest.mark.parametrize("doc", SAME_BYTES_DOCS)
+def test_both_codecs_write_the_same_bytes(both_codecs: tuple[Codec, Codec], doc: Any) -> None:
+    fast, stdlib = both_codecs
+    assert fast.dumps(doc) == stdlib.dumps(doc)
+    text = json.dumps(doc).encode()
+    assert fast.loads(text) == stdlib.loads(text) == doc
+
+
+def test_tiny_floats_are_the_one_formatting_difference(both_codecs: tuple[Codec, Codec]) -> None:
+    fast, stdlib = both_codecs
+    for value in (1e-5, 2.5e-5, 1e-6, 3e-8, 1.5e-9):
+        assert fast.dumps(value) != stdlib.dumps(value)
+        assert json.loads(fast.dumps(value)) == json.loads(stdlib.dumps(value)) == value
+
+
+def test_output_is_compact_utf8(codec: Codec) -> None:
+    assert codec.dumps({"a": [1, {"b": "é"}]}) == '{"a":[1,{"b":"é"}]}'.encode()
+
+
+def test_orjson_behaviour_the_fast_path_relies_on() -> None:
+    """If a new orjson changes any of this, the fast path's validation must be revisited."""
+    orjson = pytest.importorskip("orjson")
+    # orjson silently reads integers beyond [-2**63, 2**64 - 1] as floats: the fast path must catch them.
+    assert orjson.loads(b"18446744073709551616") == 1.8446744073709552e19
+    assert isinstance(orjson.loads(b"-9223372036854775809"), float)
+    assert orjson.loads(b"18446744073709551615") == 2**64 - 1
+    # ...and writes floats of magnitude >= 1e16 with an exponent "e+" (the cheap output check).
+    assert orjson.dumps(1.8446744073709552e19) == b"1.8446744073709552e+19"
+    assert orjson.dumps(-9.223372036854776e18) == b"-9.223372036854776e+18"
+    assert orjson.dumps(9.9e15) == b"9900000000000000.0"
+    # It rejects NaN, infinity, overflowing floats, lone surrogates, invalid UTF-8 and the BOM by itself.
+    for text in (b"NaN", b"[Infinity]", b"-Infinity", b"1e400", b'"\\ud800"', b'"\xed\xa0\x80"', b"\xef\xbb\xbf1"):
+        with pytest.raises(orjson.JSONDecodeError):
+            orjson.loads(text)
+    # It cannot write more than 254 nested containers (the MAX_DEPTH both paths enforce).
+    assert orjson.dumps(json.loads("[" * MAX_DEPTH + "]" * MAX_DEPTH))
+    with pytest.raises(orjson.JSONEncodeError):
+        orjson.dumps(json.loads("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)))
+    # It writes NaN as null: the engine checks user-function output for it.
+    assert orjson.dumps(float("nan")) == b"null"
+
+
+def test_stdlib_loads_is_strict() -> None:
+    assert stdlib_loads(b' {"a": [1, 2.5, "x"]} \n') == {"a": [1, 2.5, "x"]}
+    assert stdlib_loads(b"[1]") == [1]  # any JSON value: the engine checks for objects
+    for text in (
+        b"NaN",
+        b"[1e400]",
+        b'"\\udfff"',
+        b"\xed\xa0\x80",
+        b"\xef\xbb\xbf{}",
+        b"{} {}",
+        b"",
+        b"[18446744073709551616]",
+    ):
+        with pytest.raises(InvalidDocumentError):
+            stdlib_loads(text)
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH, MAX_DEPTH + 1, 2000])
+@pytest.mark.parametrize("bracket", ["[]", '{"k":}'])
+def test_depth_limit_is_the_same_on_both_paths(codec: Codec, depth: int, bracket: str) -> None:
+    opening, closing = (bracket[0], bracket[-1]) if bracket == "[]" else ('{"k":', "}")
+    inner = "1" if bracket != "[]" else ""
+    text = (opening * depth + inner + closing * depth).encode()
+    if depth <= MAX_DEPTH:
+        assert codec.loads(text) is not None
+    else:
+        with pytest.raises(InvalidDocumentError):
+            codec.loads(text)
+
+
+def test_too_deep_and_has_big_int() -> None:
+    assert not too_deep({"a": [1, {"b": []}]}, limit=4)  # object, array, object, array
+    assert too_deep({"a": [1, {"b": []}]}, limit=3)
+    assert has_big_int(b'{"a": [1, 99999999999999999999]}')
+    assert not has_big_int(b'{"a": [1, 9999999999999999999.0]}')
+
+
+def test_stdlib_dumps_refuses_what_orjson_refuses() -> None:
+    for value in ({"nan": float("nan")}, {"s": "\udc00"}, {"set": {1}}, json.loads("[" * 300 + "]" * 300)):
+        with pytest.raises((ValueError, TypeError)):
+            stdlib_dumps(value)
+
+
+def test_stdlib_base64_is_strict() -> None:
+    assert stdlib_b64decode("e30=") == b"{}"
+    for data in ("e30", "e30==", "e30=e30=", "e3 0=", "e30=\n", "YWJj===="):
+        with pytest.raises(ValueError, match=r"(?i)padding|excess|invalid|incorrect|only base64|non-base64"):
+            stdlib_b64decode(data)
+
+
+def test_canonical_json_is_sorted_and_compact() -> None:
+    assert canonical_json({"b": [1, "é"], "a": None}) == '{"a":null,"b":[1,"é"]}'
+
+
+def _run(code: str, **env: str) -> str:
+    environment = {k: v for k, v in os.environ.items() if k != "FIREHOSE_TRANSFORM_PURE_PYTHON"} | env
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=environment, cwd=TRANSFORM_DIR, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_pure_python_switch_is_read_at_import() -> None:
+    code = "import sys, firehose_transform.codec as c; print(c.DEFAULT.name, 'orjson' in sys.modules)"
+    assert _run(code, FIREHOSE_TRANSFORM_PURE_PYTHON="1") == "stdlib False"
+    if codec_module.FAST is not None or os.environ.get("FIREHOSE_TRANSFORM_PURE_PYTHON") == "1":
+        expected = "orjson True" if _orjson_installed() else "stdlib False"
+        assert _run(code) == expected
+
+
+def _orjson_installed() -> bool:
+    try:
+        import orjson  # noqa: F401
+    except ImportError:
+        return False
+    return True
