@@ -35,6 +35,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
+from firehose_s3_client.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, CliError
 from firehose_s3_client.producer import (
     MAX_RECORD_BYTES,
     FailedRecord,
@@ -53,12 +54,6 @@ from firehose_s3_client.verify import (
     parse_since,
 )
 
-PROG = "firehose-s3"
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-
 _sleep = time.sleep  # replaced in tests
 
 _CREDENTIAL_ERROR_CODES = frozenset(
@@ -74,14 +69,6 @@ _CREDENTIAL_ERROR_CODES = frozenset(
         "AuthFailure",
     }
 )
-
-
-class CliError(Exception):
-    """An error reported as one line on stderr, with an exit status."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_FAILED) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 class _Parser(argparse.ArgumentParser):
