@@ -45,6 +45,7 @@ from firehose_s3_client.producer import (
     RetryPolicy,
     create_boto3_client,
 )
+from firehose_s3_client.simulate import commands as simulator_commands
 from firehose_s3_client.verify import (
     UnreadableObjectError,
     count_lines,
@@ -604,6 +605,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_producer_options(replay)
     _add_aws_options(replay)
     replay.set_defaults(handler=cmd_replay)
+    simulator_commands.register(commands)
     return parser
 
 

@@ -1,0 +1,11 @@
+"""The ``firehose-s3 query``  command (being built: registers nothing yet)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_command(commands: argparse._SubParsersAction[Any]) -> None:
+    """Add ``query`` to the subparsers."""
+    del commands
