@@ -136,3 +136,7 @@ MAX_BATCH_BYTES: Final = 4 * 1024 * 1024
 BILLING_INCREMENT_BYTES: Final = 5120
 #: DeliveryStreamName: 1-64 characters of [a-zA-Z0-9_.-] (API_CreateDeliveryStream).
 STREAM_NAME_PATTERN: Final = r"[a-zA-Z0-9_.-]{1,64}"
+#: Prefix and ErrorOutputPrefix: at most 1024 characters as written (API), at most 512 after evaluation
+#: (https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html, "Semantic rules").
+MAX_PREFIX_CHARS: Final = 1024
+MAX_EVALUATED_PREFIX_CHARS: Final = 512
