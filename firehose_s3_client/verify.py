@@ -29,11 +29,25 @@ __all__ = [
 ]
 
 _SNAPPY_FRAMED_MAGIC = b"\xff\x06\x00\x00sNaPpY"
+# snappy-java's stream format, what Firehose writes for CompressionFormat Snappy: 8-byte magic, then the
+# version and compatible version (u32 BE each), then blocks of [u32 BE compressed length][raw snappy].
+_SNAPPY_JAVA_MAGIC = b"\x82SNAPPY\x00"
+_SNAPPY_JAVA_HEADER = 16
 _ERROR_SEGMENT = re.compile(r"[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*[-_]failed|activePartitionExceeded")
 
 
 class UnreadableObjectError(Exception):
-    """An object could not be decoded (corrupt, or an unsupported format)."""
+    """An object could not be decoded (corrupt, or an unsupported format).
+
+    Attributes:
+        key: the object's key.
+        reason: why, without the key (``str()`` of the error is ``"<key>: <reason>"``).
+    """
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"{key}: {reason}")
+        self.key = key
+        self.reason = reason
 
 
 class MissingDependencyError(UnreadableObjectError):
@@ -54,7 +68,7 @@ def _snappy(key: str, what: str) -> object:
         import snappy
     except ImportError as exc:
         raise MissingDependencyError(
-            f"{key}: reading {what} objects needs python-snappy, which is not installed (pip install python-snappy)"
+            key, f"reading {what} objects needs python-snappy, which is not installed (pip install python-snappy)"
         ) from exc
     return snappy
 
@@ -64,7 +78,7 @@ def _pyarrow(key: str, what: str) -> None:
         import pyarrow  # noqa: F401 (optional dependency)
     except ImportError as exc:
         raise MissingDependencyError(
-            f"{key}: counting rows of {what} objects needs pyarrow, which is not installed (pip install pyarrow)"
+            key, f"counting rows of {what} objects needs pyarrow, which is not installed (pip install pyarrow)"
         ) from exc
 
 
@@ -76,30 +90,49 @@ def _hadoop_snappy(key: str, body: bytes) -> bytes:
     end = len(body)
     while pos < end:
         if pos + 4 > end:
-            raise UnreadableObjectError(f"{key}: truncated Hadoop-Snappy block header")
+            raise UnreadableObjectError(key, "truncated Hadoop-Snappy block header")
         block_len = int.from_bytes(body[pos : pos + 4], "big")
         pos += 4
         produced = 0
         while produced < block_len:
             if pos + 4 > end:
-                raise UnreadableObjectError(f"{key}: truncated Hadoop-Snappy chunk header")
+                raise UnreadableObjectError(key, "truncated Hadoop-Snappy chunk header")
             chunk_len = int.from_bytes(body[pos : pos + 4], "big")
             pos += 4
             if pos + chunk_len > end:
-                raise UnreadableObjectError(f"{key}: truncated Hadoop-Snappy chunk")
+                raise UnreadableObjectError(key, "truncated Hadoop-Snappy chunk")
             chunk = bytes(snappy.decompress(body[pos : pos + chunk_len]))  # type: ignore[attr-defined]
             pos += chunk_len
             produced += len(chunk)
             out.append(chunk)
         if produced != block_len:
-            raise UnreadableObjectError(f"{key}: Hadoop-Snappy block length mismatch")
+            raise UnreadableObjectError(key, "Hadoop-Snappy block length mismatch")
+    return b"".join(out)
+
+
+def _snappy_java(key: str, body: bytes, snappy: object) -> bytes:
+    out: list[bytes] = []
+    pos = _SNAPPY_JAVA_HEADER
+    while pos < len(body):
+        length = int.from_bytes(body[pos : pos + 4], "big")
+        if pos + 4 + length > len(body):
+            raise UnreadableObjectError(key, "truncated snappy-java block")
+        out.append(bytes(snappy.decompress(body[pos + 4 : pos + 4 + length])))  # type: ignore[attr-defined]
+        pos += 4 + length
     return b"".join(out)
 
 
 def _framed_snappy(key: str, body: bytes) -> bytes:
+    """``.snappy``: snappy-java's stream (Snappy), Hadoop blocks (Firehose names HADOOP_SNAPPY objects
+    ``.snappy`` too), the framing format, or raw snappy."""
     snappy = _snappy(key, "Snappy (.snappy)")
+    if body.startswith(_SNAPPY_JAVA_MAGIC):
+        return _snappy_java(key, body, snappy)
     if not body.startswith(_SNAPPY_FRAMED_MAGIC):
-        return bytes(snappy.decompress(body))  # type: ignore[attr-defined]  # raw (unframed) snappy
+        try:
+            return _hadoop_snappy(key, body)
+        except Exception:  # not Hadoop blocks either: raw (unframed) snappy
+            return bytes(snappy.decompress(body))  # type: ignore[attr-defined]
     decompressor = snappy.StreamDecompressor()  # type: ignore[attr-defined]
     data = bytes(decompressor.decompress(body))
     return data + bytes(decompressor.flush())
@@ -128,7 +161,7 @@ def _orc_rows(key: str, body: bytes) -> int:
     try:
         from pyarrow import orc
     except ImportError as exc:
-        raise MissingDependencyError(f"{key}: this pyarrow build cannot read ORC") from exc
+        raise MissingDependencyError(key, "this pyarrow build cannot read ORC") from exc
     return int(orc.ORCFile(io.BytesIO(body)).nrows)
 
 
@@ -137,7 +170,7 @@ def _sniff(body: bytes) -> str:
         return "gzip"
     if body.startswith(b"PK\x03\x04"):
         return "zip"
-    if body.startswith(_SNAPPY_FRAMED_MAGIC):
+    if body.startswith((_SNAPPY_FRAMED_MAGIC, _SNAPPY_JAVA_MAGIC)):
         return "snappy"
     if body.startswith(b"PAR1") and body.endswith(b"PAR1"):
         return "parquet"
@@ -187,7 +220,7 @@ def decode_object(key: str, body: bytes) -> Decoded:
     except UnreadableObjectError:
         raise
     except Exception as exc:  # gzip/zlib/zipfile/snappy/pyarrow each raise their own types
-        raise UnreadableObjectError(f"{key}: cannot decode as {fmt}: {exc}") from exc
+        raise UnreadableObjectError(key, f"cannot decode as {fmt}: {exc}") from exc
     return Decoded(fmt, data=body)
 
 
@@ -240,7 +273,7 @@ def iter_error_records(key: str, body: bytes) -> Iterator[ErrorRecord]:
     """Parse a (possibly compressed) Firehose error object: JSON lines with a base64 ``rawData``."""
     decoded = decode_object(key, body)
     if decoded.data is None:
-        raise UnreadableObjectError(f"{key}: a {decoded.format} object is not a Firehose error object")
+        raise UnreadableObjectError(key, f"a {decoded.format} object is not a Firehose error object")
     for number, line in enumerate(decoded.data.split(b"\n"), start=1):
         if not line.strip():
             continue

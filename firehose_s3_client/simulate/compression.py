@@ -1,66 +1,70 @@
-"""The bytes Firehose writes for each ``CompressionFormat``, and the file extension it gives them.
+"""The bytes Firehose writes for each ``CompressionFormat``, the extension and the Content-Encoding it gives them.
 
 ``CompressionFormat`` is the API enum ``UNCOMPRESSED | GZIP | ZIP | Snappy | HADOOP_SNAPPY``
-(https://docs.aws.amazon.com/firehose/latest/APIReference/API_ExtendedS3DestinationConfiguration.html) and the
-default extensions are on https://docs.aws.amazon.com/firehose/latest/dev/s3-object-name.html. AWS documents
-the formats by name only; what a reader of the object depends on is the container, and that is fixed here:
+(https://docs.aws.amazon.com/firehose/latest/APIReference/API_ExtendedS3DestinationConfiguration.html). AWS
+documents the formats by name only. What this module writes was established from objects real Firehose
+delivered, as published by the floci emulator's maintainers (floci-io/floci issue #2328, probed in us-west-2,
+2026): its Snappy and Hadoop-Snappy objects are reproduced *byte for byte* by snappy-java's
+``SnappyOutputStream`` and ``SnappyHadoopCompatibleOutputStream``:
 
-* ``GZIP``: one gzip member (RFC 1952). Firehose's deflate level and header bytes are not documented; this
-  engine writes level 6 (zlib's and ``java.util.zip.Deflater``'s default) and mtime 0, so a run is
-  reproducible byte for byte.
-* ``ZIP``: one archive with one deflated entry named ``entry_name`` (AWS does not document the entry name:
-  the engine passes the object name without ``.zip``). The entry's timestamp is fixed at 1980-01-01 00:00
-  (the ZIP epoch) so the bytes are reproducible.
-* ``Snappy``: the Snappy *framing format* (https://github.com/google/snappy/blob/main/framing_format.txt):
-  stream identifier ``ff 06 00 00 sNaPpY``, then chunks of at most 64 KiB of input, each with a masked
-  CRC-32C. The "Snappy" objects Firehose writes start with that identifier (what ``firehose-s3 verify``
-  and python-snappy's stream decoder read).
-* ``HADOOP_SNAPPY``: Hadoop's ``BlockCompressorStream`` framing of ``org.apache.hadoop.io.compress.SnappyCodec``
-  (what the console calls "Hadoop-Compatible Snappy"): blocks of ``[u32 BE uncompressed length][u32 BE
-  compressed length][raw snappy]``. Hadoop's default buffer is 256 KiB less the codec's overhead
-  (``bufferSize / 6 + 32``), so each block holds at most 218,422 input bytes.
+* ``GZIP``: one gzip member as ``java.util.zip.GZIPOutputStream`` writes it: header ``1f 8b 08 00``, MTIME 0,
+  XFL 0, OS 255 (JDK 16 and later), deflate level 6 (``Deflater.DEFAULT_COMPRESSION``), CRC-32 and size.
+* ``ZIP``: one archive with one deflated entry. Firehose names the entry with a random UUID unrelated to the
+  object key (probed); the engine passes that name as ``entry_name``. The entry's timestamp is fixed at
+  1980-01-01 00:00 (the ZIP epoch) so the bytes are reproducible.
+* ``Snappy``: snappy-java's *stream* format, **not** Google's framing format: the header ``82 'SNAPPY' 00``,
+  version 1 and compatible version 1 (u32 BE each), then one block per 32 KiB of input:
+  ``[u32 BE compressed length][raw snappy]``. An empty input is the 16-byte header alone.
+* ``HADOOP_SNAPPY``: Hadoop's ``BlockCompressorStream`` framing as snappy-java writes it: one block per 32 KiB
+  of input, ``[u32 BE uncompressed length][u32 BE compressed length][raw snappy]``, no header.
 
-The compressed payload inside each container depends on the encoder, and Firehose's encoder is not
-published: the containers are exact, the compressed bytes are equivalent (any reader decodes both to the
-same data) but not identical.
+Default extensions follow https://docs.aws.amazon.com/firehose/latest/dev/s3-object-name.html except one: the
+page tables ``.hsnappy`` for Hadoop-Snappy, but Firehose names those objects ``.snappy`` (probed on two
+dates); this engine follows the service, and ``firehose-s3 verify`` tells the two ``.snappy`` formats apart by
+their first bytes. Inside each block the raw snappy bytes come from python-snappy (Rust ``snap``) rather than
+Google's C++ encoder, so a block decodes to the same data but may differ in bytes.
 """
 
 from __future__ import annotations
 
-import gzip
 import io
 import zipfile
+import zlib
 from typing import Final
 
 __all__ = [
     "COMPRESSION_FORMATS",
-    "HADOOP_SNAPPY_BLOCK_BYTES",
-    "SNAPPY_STREAM_IDENTIFIER",
+    "SNAPPY_BLOCK_BYTES",
+    "SNAPPY_JAVA_HEADER",
     "UnsupportedCompressionError",
     "compress",
+    "content_encoding",
     "default_extension",
 ]
 
 #: The API enum, in its own spelling (``Snappy`` is mixed case in the API).
 COMPRESSION_FORMATS: Final = ("UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY")
 
-#: Default file extensions (DG s3-object-name.html).
+#: Default file extensions (DG s3-object-name.html; HADOOP_SNAPPY as Firehose delivers it, see the module doc).
 _EXTENSIONS: Final = {
     "UNCOMPRESSED": "",
     "GZIP": ".gz",
     "ZIP": ".zip",
     "Snappy": ".snappy",
-    "HADOOP_SNAPPY": ".hsnappy",
+    "HADOOP_SNAPPY": ".snappy",
 }
 _CONVERSION_EXTENSIONS: Final = {"PARQUET": ".parquet", "ORC": ".orc"}
+#: The Content-Encoding Firehose sets on each format's objects (probed; none for UNCOMPRESSED).
+_CONTENT_ENCODINGS: Final = {"GZIP": "gzip", "ZIP": "zip", "Snappy": "snappy-java", "HADOOP_SNAPPY": "hadoop-snappy"}
 
-_GZIP_LEVEL: Final = 6
+_DEFLATE_LEVEL: Final = 6
+#: GZIPOutputStream's header: magic, deflate, no flags, MTIME 0, XFL 0, OS 255 ("unknown", JDK 16+).
+_GZIP_HEADER: Final = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 _ZIP_EPOCH: Final = (1980, 1, 1, 0, 0, 0)
-#: Hadoop SnappyCodec: io.compression.codec.snappy.buffersize (256 KiB) minus bufferSize / 6 + 32.
-_HADOOP_BUFFER: Final = 256 * 1024
-HADOOP_SNAPPY_BLOCK_BYTES: Final = _HADOOP_BUFFER - (_HADOOP_BUFFER // 6 + 32)
-#: The framing format's stream identifier chunk (type 0xff, length 6, "sNaPpY").
-SNAPPY_STREAM_IDENTIFIER: Final = b"\xff\x06\x00\x00sNaPpY"
+#: snappy-java's SnappyOutputStream.DEFAULT_BLOCK_SIZE: input bytes per block, both Snappy formats.
+SNAPPY_BLOCK_BYTES: Final = 32 * 1024
+#: snappy-java's SnappyCodec header: MAGIC_HEADER, DEFAULT_VERSION 1, MINIMUM_COMPATIBLE_VERSION 1.
+SNAPPY_JAVA_HEADER: Final = b"\x82SNAPPY\x00" + (1).to_bytes(4, "big") + (1).to_bytes(4, "big")
 
 
 class UnsupportedCompressionError(ValueError):
@@ -87,35 +91,36 @@ def _snappy_module() -> object:
     return snappy
 
 
+def _gzip(data: bytes) -> bytes:
+    deflater = zlib.compressobj(_DEFLATE_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    body = deflater.compress(data) + deflater.flush()
+    trailer = zlib.crc32(data).to_bytes(4, "little") + (len(data) & 0xFFFFFFFF).to_bytes(4, "little")
+    return _GZIP_HEADER + body + trailer
+
+
 def _zip(data: bytes, entry_name: str) -> bytes:
     if not entry_name:
         raise ValueError("a ZIP object needs an entry name")
     buffer = io.BytesIO()
     entry = zipfile.ZipInfo(entry_name, date_time=_ZIP_EPOCH)
     entry.compress_type = zipfile.ZIP_DEFLATED
-    entry.external_attr = 0o644 << 16
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(entry, data, compresslevel=_GZIP_LEVEL)
+        archive.writestr(entry, data, compresslevel=_DEFLATE_LEVEL)
     return buffer.getvalue()
 
 
-def _framed_snappy(data: bytes) -> bytes:
+def _snappy_blocks(data: bytes, *, hadoop: bool) -> bytes:
     snappy = _snappy_module()
-    compressor = snappy.StreamCompressor()  # type: ignore[attr-defined]
-    framed = bytes(compressor.add_chunk(data)) + bytes(compressor.flush())
-    # The encoder writes nothing for no input; a framed stream always starts with its identifier.
-    return framed or SNAPPY_STREAM_IDENTIFIER
-
-
-def _hadoop_snappy(data: bytes) -> bytes:
-    snappy = _snappy_module()
-    compressor = snappy.HadoopStreamCompressor()  # type: ignore[attr-defined]
     view = memoryview(data)
-    blocks = (
-        bytes(compressor.add_chunk(bytes(view[start : start + HADOOP_SNAPPY_BLOCK_BYTES])))
-        for start in range(0, len(data), HADOOP_SNAPPY_BLOCK_BYTES)
-    )
-    return b"".join(blocks)
+    parts: list[bytes] = [] if hadoop else [SNAPPY_JAVA_HEADER]
+    for start in range(0, len(data), SNAPPY_BLOCK_BYTES):
+        block = bytes(view[start : start + SNAPPY_BLOCK_BYTES])
+        compressed = bytes(snappy.compress(block))  # type: ignore[attr-defined]  # raw snappy
+        if hadoop:
+            parts.append(len(block).to_bytes(4, "big"))
+        parts.append(len(compressed).to_bytes(4, "big"))
+        parts.append(compressed)
+    return b"".join(parts)
 
 
 def compress(data: bytes, compression_format: str, *, entry_name: str) -> bytes:
@@ -129,12 +134,10 @@ def compress(data: bytes, compression_format: str, *, entry_name: str) -> bytes:
     if compression_format == "UNCOMPRESSED":
         return data
     if compression_format == "GZIP":
-        return gzip.compress(data, compresslevel=_GZIP_LEVEL, mtime=0)
+        return _gzip(data)
     if compression_format == "ZIP":
         return _zip(data, entry_name)
-    if compression_format == "Snappy":
-        return _framed_snappy(data)
-    return _hadoop_snappy(data)
+    return _snappy_blocks(data, hadoop=compression_format == "HADOOP_SNAPPY")
 
 
 def default_extension(compression_format: str, output_format: str | None = None) -> str:
@@ -157,3 +160,13 @@ def default_extension(compression_format: str, output_format: str | None = None)
             f"compresses inside the file), got {compression_format}"
         )
     return extension
+
+
+def content_encoding(compression_format: str) -> str | None:
+    """The ``Content-Encoding`` Firehose sets on an object of this format (``gzip``, ``zip``, ``snappy-java``,
+    ``hadoop-snappy``; None for ``UNCOMPRESSED``), as probed on delivered objects (see the module doc).
+    Every object's ``Content-Type`` is ``application/octet-stream``. Converted Parquet objects were seen with
+    ``hadoop-snappy`` too (their body is a plain Parquet file); the engine decides whether to copy that.
+    """
+    _check(compression_format)
+    return _CONTENT_ENCODINGS.get(compression_format)

@@ -1,4 +1,4 @@
-"""Each CompressionFormat's container, checked field by field, and read back by `firehose-s3 verify`."""
+"""Each CompressionFormat's container as Firehose writes it, checked field by field and read back by `verify`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 import os
 import zipfile
 
+import cramjam
 import pytest
 import snappy
 from hypothesis import given, settings
@@ -14,49 +15,35 @@ from hypothesis import strategies as st
 
 from firehose_s3_client.simulate.compression import (
     COMPRESSION_FORMATS,
-    HADOOP_SNAPPY_BLOCK_BYTES,
+    SNAPPY_BLOCK_BYTES,
     UnsupportedCompressionError,
     compress,
+    content_encoding,
     default_extension,
 )
 from firehose_s3_client.verify import decode_object
 
-STREAM_IDENTIFIER = b"\xff\x06\x00\x00sNaPpY"  # written out, not imported: an oracle
-# Enough to need several Snappy chunks (64 KiB) and several Hadoop blocks (218,422 bytes).
+# Written out, not imported: snappy-java's SnappyCodec header (magic, version 1, compatible version 1).
+SNAPPY_JAVA_HEADER = b"\x82SNAPPY\x00\x00\x00\x00\x01\x00\x00\x00\x01"
+# Enough to need several 32 KiB Snappy blocks.
 LARGE = b"".join(b'{"n":%d,"pad":"%s"}\n' % (i, os.urandom(8).hex().encode()) for i in range(20_000))
 
 
-def _crc32c(data: bytes) -> int:
-    """CRC-32C (Castagnoli), bit by bit: an oracle independent of the compressor."""
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
-    return crc ^ 0xFFFFFFFF
-
-
-def _masked(crc: int) -> int:
-    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-
-def _snappy_chunks(body: bytes) -> list[bytes]:
-    """Decode a framing-format stream by hand, checking every chunk's type, length and checksum."""
-    assert body.startswith(STREAM_IDENTIFIER)
-    position, chunks = len(STREAM_IDENTIFIER), []
+def _blocks(body: bytes, *, hadoop: bool) -> list[bytes]:
+    """Decode snappy-java's block stream by hand, checking every length field."""
+    position, blocks = 0, []
     while position < len(body):
-        chunk_type = body[position]
-        length = int.from_bytes(body[position + 1 : position + 4], "little")
-        payload = body[position + 4 : position + 4 + length]
-        assert len(payload) == length
-        checksum, content = int.from_bytes(payload[:4], "little"), payload[4:]
-        assert chunk_type in (0x00, 0x01), f"unexpected chunk type {chunk_type:#x}"
-        data = bytes(snappy.decompress(content)) if chunk_type == 0x00 else content
-        assert len(data) <= 65536
-        assert checksum == _masked(_crc32c(data))
-        chunks.append(data)
-        position += 4 + length
-    return chunks
+        raw_length = None
+        if hadoop:
+            raw_length = int.from_bytes(body[position : position + 4], "big")
+            position += 4
+        compressed_length = int.from_bytes(body[position : position + 4], "big")
+        block = bytes(snappy.decompress(body[position + 4 : position + 4 + compressed_length]))
+        assert raw_length in (None, len(block))
+        blocks.append(block)
+        position += 4 + compressed_length
+    assert position == len(body)
+    return blocks
 
 
 def test_the_formats_are_the_api_enum() -> None:
@@ -83,10 +70,9 @@ def test_uncompressed_is_the_data_itself() -> None:
     assert compress(LARGE, "UNCOMPRESSED", entry_name="x") is LARGE
 
 
-def test_gzip_is_one_reproducible_member_with_mtime_zero() -> None:
+def test_gzip_is_one_member_with_gzipoutputstreams_header() -> None:
     body = compress(LARGE, "GZIP", entry_name="x")
-    assert body[:3] == b"\x1f\x8b\x08"  # magic, deflate
-    assert body[4:8] == b"\x00\x00\x00\x00"  # MTIME 0: reproducible
+    assert body[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # no flags, MTIME 0, XFL 0, OS 255
     assert body == compress(LARGE, "GZIP", entry_name="other")
     with gzip.GzipFile(fileobj=io.BytesIO(body)) as member:
         assert member.read() == LARGE
@@ -109,37 +95,35 @@ def test_zip_needs_an_entry_name() -> None:
         compress(b"x", "ZIP", entry_name="")
 
 
-def test_snappy_is_the_framing_format_with_checked_64_kib_chunks() -> None:
+def test_snappy_is_snappy_javas_stream_with_32_kib_blocks() -> None:
     body = compress(LARGE, "Snappy", entry_name="x")
-    chunks = _snappy_chunks(body)
-    assert b"".join(chunks) == LARGE
-    assert all(len(c) == 65536 for c in chunks[:-1])
-    assert len(chunks) == -(-len(LARGE) // 65536)
-
-
-def test_hadoop_snappy_blocks_follow_hadoops_block_compressor_stream() -> None:
-    body = compress(LARGE, "HADOOP_SNAPPY", entry_name="x")
-    position, blocks = 0, []
-    while position < len(body):
-        raw_length = int.from_bytes(body[position : position + 4], "big")
-        compressed_length = int.from_bytes(body[position + 4 : position + 8], "big")
-        block = bytes(snappy.decompress(body[position + 8 : position + 8 + compressed_length]))
-        assert len(block) == raw_length
-        blocks.append(block)
-        position += 8 + compressed_length
-    assert position == len(body)
+    assert body.startswith(SNAPPY_JAVA_HEADER)
+    blocks = _blocks(body[len(SNAPPY_JAVA_HEADER) :], hadoop=False)
     assert b"".join(blocks) == LARGE
-    # Hadoop's SnappyCodec: 256 KiB buffer less its overhead (bufferSize / 6 + 32) of input per block.
-    assert HADOOP_SNAPPY_BLOCK_BYTES == 256 * 1024 - (256 * 1024 // 6 + 32)
-    assert [len(b) for b in blocks[:-1]] == [HADOOP_SNAPPY_BLOCK_BYTES] * (len(blocks) - 1)
-    assert 0 < len(blocks[-1]) <= HADOOP_SNAPPY_BLOCK_BYTES
+    assert [len(b) for b in blocks[:-1]] == [32 * 1024] * (len(blocks) - 1)
+    assert 0 < len(blocks[-1]) <= 32 * 1024
+    assert SNAPPY_BLOCK_BYTES == 32 * 1024
+
+
+def test_hadoop_snappy_is_blocks_with_both_lengths_and_no_header() -> None:
+    body = compress(LARGE, "HADOOP_SNAPPY", entry_name="x")
+    blocks = _blocks(body, hadoop=True)
+    assert b"".join(blocks) == LARGE
+    assert [len(b) for b in blocks[:-1]] == [32 * 1024] * (len(blocks) - 1)
+    assert int.from_bytes(body[:4], "big") == 32 * 1024  # the first block's uncompressed length
+
+
+def test_snappy_java_output_is_not_googles_framing_format() -> None:
+    body = compress(b"hello" * 100, "Snappy", entry_name="x")
+    with pytest.raises(cramjam.DecompressionError, match="expected stream header"):
+        cramjam.snappy.decompress(body)  # a strict framing-format decoder
 
 
 @pytest.mark.parametrize(
     ("compression_format", "extension"),
-    [("UNCOMPRESSED", ""), ("GZIP", ".gz"), ("ZIP", ".zip"), ("Snappy", ".snappy"), ("HADOOP_SNAPPY", ".hsnappy")],
+    [("UNCOMPRESSED", ""), ("GZIP", ".gz"), ("ZIP", ".zip"), ("Snappy", ".snappy"), ("HADOOP_SNAPPY", ".snappy")],
 )
-def test_default_extensions_follow_the_object_name_page(compression_format: str, extension: str) -> None:
+def test_default_extensions_are_the_ones_firehose_delivers(compression_format: str, extension: str) -> None:
     assert default_extension(compression_format) == extension
 
 
@@ -171,7 +155,22 @@ def test_an_unknown_format_lists_the_enum() -> None:
         default_extension("BZIP2")
 
 
-def test_empty_input_still_gives_a_readable_object() -> None:
-    assert compress(b"", "Snappy", entry_name="x") == STREAM_IDENTIFIER
+def test_empty_input_gives_what_snappy_java_writes_for_none() -> None:
+    assert compress(b"", "Snappy", entry_name="x") == SNAPPY_JAVA_HEADER
     assert compress(b"", "HADOOP_SNAPPY", entry_name="x") == b""
     assert gzip.decompress(compress(b"", "GZIP", entry_name="x")) == b""
+    assert decode_object("o.snappy", SNAPPY_JAVA_HEADER).data == b""
+
+
+@pytest.mark.parametrize(
+    ("compression_format", "encoding"),
+    [
+        ("UNCOMPRESSED", None),
+        ("GZIP", "gzip"),
+        ("ZIP", "zip"),
+        ("Snappy", "snappy-java"),
+        ("HADOOP_SNAPPY", "hadoop-snappy"),
+    ],
+)
+def test_content_encodings(compression_format: str, encoding: str | None) -> None:
+    assert content_encoding(compression_format) == encoding
