@@ -40,7 +40,7 @@ class BucketLifecycle:
     transitions: Sequence[s3.Transition] = field(default_factory=tuple)
     expiration: Duration | None = None
 
-    def rules(self) -> list[s3.LifecycleRule]:
+    def __post_init__(self) -> None:
         for name, value in (
             ("noncurrent_version_expiration", self.noncurrent_version_expiration),
             ("abort_incomplete_multipart_upload_after", self.abort_incomplete_multipart_upload_after),
@@ -50,6 +50,9 @@ class BucketLifecycle:
                 raise ConfigurationError(
                     f"lifecycle.{name} must be a whole number of days, at least 1 day, got {value.to_human_string()}"
                 )
+
+    def rules(self) -> list[s3.LifecycleRule]:
+        """The bucket's lifecycle rules."""
         return [
             s3.LifecycleRule(
                 id="ExpireNoncurrentVersionsAbortUploads",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from aws_cdk import Duration, Size, SizeRoundingBehavior, Token
+from constructs import IConstruct
 
 __all__ = [
     "ERROR_OUTPUT_TYPE",
@@ -34,7 +35,22 @@ __all__ = [
 
 
 class ConfigurationError(ValueError):
-    """An option of a construct in this library has a value AWS would reject (raised at synth time)."""
+    """An option of a construct in this library has a value AWS would reject (raised at synth time).
+
+    Raised by a construct, the message starts with the construct's path (``Stack/Pipeline: ...``), then names
+    the option, the value it got and what is allowed.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.message = message
+        self.path = path
+
+    def at(self, scope: IConstruct) -> ConfigurationError:
+        """The same error, located at ``scope`` (unchanged when it already names a construct)."""
+        if self.path is not None:
+            return self
+        return ConfigurationError(self.message, path=scope.node.path)
 
 
 ERROR_OUTPUT_TYPE = "!{firehose:error-output-type}"

@@ -13,9 +13,14 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from firehose_s3_constructs import FirehoseToS3
-from firehose_s3_constructs.analytics import DynamicPartitioning, FormatConversion, QueryTable, QueryWorkgroup
+from firehose_s3_constructs.analytics import (
+    DynamicPartitioning,
+    FormatConversion,
+    Projection,
+    QueryTable,
+    QueryWorkgroup,
+)
 from firehose_s3_constructs.compliance import acknowledge
-from firehose_s3_constructs.glue_schema import Projection
 from firehose_s3_constructs.transform import TransformOptions
 
 __all__ = [
@@ -249,7 +254,7 @@ def _logical_id(bucket: s3.IBucket) -> str:
 
 def add_query_outputs(stack: Stack, pipeline: FirehoseToS3) -> None:
     """The Glue database/table and Athena workgroup to query after deploying."""
-    table = pipeline.analytics.athena_table
+    table = pipeline.athena_table
     if table is None:
         return
     CfnOutput(stack, "GlueDatabase", value=table.database_name)

@@ -2,7 +2,7 @@
 
 :class:`AthenaTable` creates (or reuses) a Glue database and creates one external table whose SerDe matches
 the delivered format (JSON lines, optionally GZIP; Parquet; ORC) and whose partition projection matches the
-data prefix exactly (see :func:`~firehose_s3_constructs.glue_schema.partition_layout`): no crawler and no
+data prefix exactly (see :func:`~firehose_s3_constructs.analytics.partition_layout.partition_layout`): no crawler and no
 ``MSCK REPAIR TABLE`` are needed, new partitions are queryable as soon as Firehose writes them.
 """
 
@@ -21,17 +21,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .glue_schema import (
-    TABLE_FORMATS,
-    FormatName,
-    PartitionLayout,
-    Projection,
-    check_glue_name,
-    check_schema,
-    partition_layout,
-)
-from .storage import BucketLifecycle, SecureBucket, access_log_bucket
-from .validation import ConfigurationError, static_part
+from ..storage import BucketLifecycle, SecureBucket, access_log_bucket
+from ..validation import ConfigurationError, static_part
+from .glue_types import TABLE_FORMATS, FormatName, check_glue_name, check_schema
+from .partition_layout import PartitionLayout, Projection, partition_layout
 
 __all__ = ["AthenaTable", "QueryTable", "QueryWorkgroup", "derived_glue_name", "snake_name"]
 
@@ -100,7 +93,7 @@ class QueryTable:
         table_name: default None: derived from the pipeline's construct id (lowercase, '_' separated).
         partition_values: ``enum`` projection values of partition columns, e.g. ``{"device_type": [...]}``.
             Default none: ``injected`` for partition keys (queries must filter them with ``=``/``IN``).
-        projections: explicit :class:`~firehose_s3_constructs.glue_schema.Projection` per partition column
+        projections: explicit :class:`~.partition_layout.Projection` per partition column
             (overrides everything). Default none.
         projection_start: first date of projected time partitions (``year`` range, ``date`` range).
             Default 2024-01-01.
