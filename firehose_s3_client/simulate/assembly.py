@@ -8,7 +8,7 @@ The manifest (``manifest.json``) lists artifacts; a stack is an ``aws:cloudforma
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,8 @@ class StackTemplate:
     template: dict[str, Any]
     assembly_dir: Path
     asset_manifest: dict[str, Any]
+    #: The stack artifact's construct metadata: construct path -> entries (``aws:cdk:logicalId``...).
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -47,6 +49,26 @@ class StackTemplate:
             return None
         directory = self.assembly_dir / path
         return directory if directory.is_dir() else None
+
+    def construct_path(self, logical_id: str) -> str | None:
+        """The construct path of a resource (``Stack/Pipeline/DeliveryStream/Resource``), if the assembly says.
+
+        From the resource's ``aws:cdk:path`` metadata, else from the stack artifact's metadata (which keeps
+        the paths when ``pathMetadata`` is off in cdk.json).
+        """
+        resource = self.resources.get(logical_id) or {}
+        path = (resource.get("Metadata") or {}).get("aws:cdk:path")
+        if isinstance(path, str):
+            return path
+        for construct, entries in self.metadata.items():
+            for entry in entries if isinstance(entries, list) else []:
+                if (
+                    isinstance(entry, dict)
+                    and entry.get("type") == "aws:cdk:logicalId"
+                    and entry.get("data") == logical_id
+                ):
+                    return construct.lstrip("/")
+        return None
 
 
 def _read_json(path: Path, what: str) -> dict[str, Any]:
@@ -83,12 +105,17 @@ def load_stack(assembly_dir: Path, stack: str) -> StackTemplate:
             template = _read_json(assembly_dir / properties.get("templateFile", ""), f"template of stack {stack}")
             assets_path = assembly_dir / f"{artifact_id}.assets.json"
             assets = _read_json(assets_path, f"asset manifest of stack {stack}") if assets_path.is_file() else {}
+            metadata = dict(artifact.get("metadata") or {})
+            extra = artifact.get("additionalMetadataFile")
+            if isinstance(extra, str) and (assembly_dir / extra).is_file():
+                metadata.update(_read_json(assembly_dir / extra, f"metadata of stack {stack}"))
             return StackTemplate(
                 artifact_id=artifact_id,
                 stack_name=properties.get("stackName") or artifact_id,
                 template=template,
                 assembly_dir=assembly_dir,
                 asset_manifest=assets,
+                metadata=metadata,
             )
     choices = ", ".join(sorted(artifacts)) or "none"
     raise AssemblyError(f"stack {stack!r} is not in the cloud assembly {assembly_dir} (stacks: {choices})")
