@@ -110,7 +110,12 @@ class ScriptedFirehose:
 
 
 class FaultyFirehose:
-    """Random faults: throttling exceptions, timeouts after a partial write, per-entry ErrorCodes."""
+    """Random faults: throttling exceptions, timeouts after a partial write, per-entry ErrorCodes, permanent
+    errors, and KeyboardInterrupt in the middle of a call (``p_interrupt``; the call may have been written).
+
+    ``stored`` is what the destination holds (duplicates included); ``acknowledged`` is what answers told the
+    producer was written.
+    """
 
     RETRYABLE_CALL_ERRORS = ("ThrottlingException", "ServiceUnavailableException", "LimitExceededException")
     ENTRY_ERRORS = ("ServiceUnavailableException", "InternalFailure")
@@ -122,6 +127,8 @@ class FaultyFirehose:
         p_throttle: float = 0.0,
         p_timeout: float = 0.0,
         p_entry_error: float = 0.0,
+        p_permanent: float = 0.0,
+        p_interrupt: float = 0.0,
         max_records: int = MAX_BATCH_RECORDS,
         max_bytes: int = MAX_BATCH_BYTES,
     ) -> None:
@@ -129,6 +136,9 @@ class FaultyFirehose:
         self.p_throttle = p_throttle
         self.p_timeout = p_timeout
         self.p_entry_error = p_entry_error
+        self.p_permanent = p_permanent
+        self.p_interrupt = p_interrupt
+        self.acknowledged: list[bytes] = []
         self.max_records = max_records
         self.max_bytes = max_bytes
         self.lock = threading.Lock()
@@ -148,6 +158,12 @@ class FaultyFirehose:
                 self.stored.extend(d for d in datas if self.rng.random() < 0.5)  # written, but no answer
                 error = self.rng.choice((ReadTimeoutError, ConnectionClosedError))
                 raise error(endpoint_url=ENDPOINT)
+            roll -= self.p_throttle + self.p_timeout
+            if roll < self.p_permanent:
+                raise client_error("ResourceNotFoundException", "Firehose stream-1 not found")
+            if roll < self.p_permanent + self.p_interrupt:
+                self.stored.extend(d for d in datas if self.rng.random() < 0.5)
+                raise KeyboardInterrupt
             responses: list[dict[str, str]] = []
             for data in datas:
                 if self.rng.random() < self.p_entry_error:
@@ -155,6 +171,7 @@ class FaultyFirehose:
                     responses.append({"ErrorCode": code, "ErrorMessage": "injected"})
                 else:
                     self.stored.append(data)
+                    self.acknowledged.append(data)
                     responses.append({"RecordId": "x"})
         failed = sum(1 for r in responses if "ErrorCode" in r)
         return {"FailedPutCount": failed, "Encrypted": False, "RequestResponses": responses}
@@ -162,6 +179,10 @@ class FaultyFirehose:
     @property
     def lines(self) -> list[bytes]:
         return lines_of(self.stored)
+
+    @property
+    def acknowledged_lines(self) -> list[bytes]:
+        return lines_of(self.acknowledged)
 
 
 class FakeClock:
@@ -177,3 +198,22 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+class OutageFirehose:
+    """Raises ``error`` for every call made before ``until`` (on ``clock``), then accepts everything."""
+
+    def __init__(self, error: Exception, *, until: float, clock: FakeClock) -> None:
+        self.error = error
+        self.until = until
+        self.clock = clock
+        self.calls: list[list[bytes]] = []
+        self.stored: list[bytes] = []
+
+    def put_record_batch(self, *, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:  # noqa: N803
+        datas = [r["Data"] for r in Records]
+        self.calls.append(datas)
+        if self.clock.now < self.until:
+            raise self.error
+        self.stored.extend(datas)
+        return ok_response(len(datas))

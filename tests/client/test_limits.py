@@ -20,7 +20,8 @@ from firehose_s3_client.producer import (
 
 
 def make(client: RecordingFirehose, **options: Any) -> FirehoseProducer:
-    return FirehoseProducer("stream-1", client=client, **options)
+    """A producer that sends only when these tests make it (no time-based flush)."""
+    return FirehoseProducer("stream-1", client=client, max_buffered_seconds=None, **options)
 
 
 # --------------------------------------------------------------------------- encoding

@@ -59,6 +59,7 @@ def producer_for(client: FaultyFirehose, clock: FakeClock, layout: dict[str, Any
         sleep=clock.sleep,
         clock=clock.clock,
         random=client.rng.random,
+        max_buffered_seconds=None,
         **layout,
         **options,
     )

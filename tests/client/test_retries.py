@@ -12,7 +12,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     ReadTimeoutError,
 )
-from producer_fakes import ENDPOINT, Action, FakeClock, ScriptedFirehose, client_error
+from producer_fakes import ENDPOINT, Action, FakeClock, OutageFirehose, ScriptedFirehose, client_error
 
 from firehose_s3_client.producer import (
     DeliveryFailedError,
@@ -30,6 +30,7 @@ def make(client: ScriptedFirehose, clock: FakeClock, *, random: float = 1.0, **o
         sleep=clock.sleep,
         clock=clock.clock,
         random=lambda: random,
+        max_buffered_seconds=None,  # only the calls these tests make send anything
         **options,
     )
 
@@ -113,6 +114,7 @@ def test_non_retryable_errors_fail_the_batch_immediately(error: Exception) -> No
     failed = excinfo.value.failed_records
     assert [f.record for f in failed] == [{"id": 1}, {"id": 2}]
     assert not excinfo.value.retryable
+    assert not any(f.retryable for f in failed)
     assert producer.stats.records_failed == 2
 
 
@@ -160,7 +162,7 @@ def test_attempts_are_bounded_and_failures_carry_codes_and_originals() -> None:
     assert [f.data for f in error.failed_records] == [b'{"n":1}\n', b"two\n", b"three\n"]
     assert error.error_codes == {"ThrottlingException": 3}
     assert error.retryable
-    assert "3 record(s) could not be delivered" in str(error)
+    assert "3 records could not be delivered" in str(error)
     assert "ThrottlingException x3" in str(error)
     assert producer.stats.records_failed == 3
 
@@ -183,16 +185,74 @@ def test_aggregates_are_mapped_back_to_their_records() -> None:
     assert all(f.error_code == "InternalFailure" for f in failed)
 
 
-def test_total_time_bound_stops_retrying() -> None:
+def test_the_time_budget_ends_with_a_last_attempt_at_its_end() -> None:
     client = ScriptedFirehose([client_error("ThrottlingException")] * 100)
     clock = FakeClock()
-    policy = RetryPolicy(max_attempts=100, base_delay_seconds=1.0, max_delay_seconds=1.0, max_elapsed_seconds=5.5)
+    policy = RetryPolicy(base_delay_seconds=1.0, max_delay_seconds=1.0, max_elapsed_seconds=5.5)
     producer = make(client, clock, retry=policy)
     producer.put("x")
     with pytest.raises(DeliveryFailedError):
         producer.flush()
-    assert clock.sleeps == [1.0] * 5  # the sixth sleep would pass 5.5 s
-    assert len(client.calls) == 6
+    assert clock.sleeps == [1.0] * 5 + [0.5]  # the sixth sleep is cut to end with the budget
+    assert len(client.calls) == 7
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        EndpointConnectionError(endpoint_url=ENDPOINT),
+        ConnectTimeoutError(endpoint_url=ENDPOINT),
+        ReadTimeoutError(endpoint_url=ENDPOINT),
+        ConnectionClosedError(endpoint_url=ENDPOINT),
+        client_error("BadGateway", "<html>502</html>", 502),
+    ],
+    ids=error_id,
+)
+def test_an_outage_that_ends_within_the_budget_loses_nothing(error: Exception) -> None:
+    """Without the shortened last sleep the producer would give up at 6.2 s, before the outage ends at 9.9 s."""
+    clock = FakeClock()
+    outage_end = clock.now + 9.9
+    client = OutageFirehose(error, until=outage_end, clock=clock)
+    producer = FirehoseProducer(
+        "stream-1",
+        client=client,
+        sleep=clock.sleep,
+        clock=clock.clock,
+        random=lambda: 0.99,
+        retry=RetryPolicy(max_elapsed_seconds=10.0),
+        max_buffered_seconds=None,
+    )
+    producer.put("survives")
+    producer.flush()
+    assert client.stored == [b"survives\n"]
+    assert clock.now - 1000.0 == pytest.approx(10.0)  # the last attempt came when the budget ended
+    assert producer.stats.records_delivered == 1
+    assert producer.stats.records_failed == 0
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        EndpointConnectionError(endpoint_url=ENDPOINT),
+        ConnectTimeoutError(endpoint_url=ENDPOINT),
+        ReadTimeoutError(endpoint_url=ENDPOINT),
+        ConnectionClosedError(endpoint_url=ENDPOINT),
+        client_error("SomethingNew", "", 503),
+    ],
+    ids=error_id,
+)
+def test_connection_failures_are_reported_retryable(error: Exception) -> None:
+    client = ScriptedFirehose([error] * 3)
+    clock = FakeClock()
+    producer = make(client, clock, retry=RetryPolicy(max_attempts=3))
+    producer.put("x")
+    with pytest.raises(DeliveryFailedError) as excinfo:
+        producer.flush()
+    assert excinfo.value.retryable
+    [failure] = excinfo.value.failed_records
+    assert failure.retryable
+    assert failure.attempted
+    assert failure.error_code == error_id(error)
 
 
 def test_on_failure_callback_receives_records_instead_of_an_exception() -> None:
