@@ -57,6 +57,7 @@ __all__ = [
     "ConversionFailure",
     "RecordConverter",
     "SchemaError",
+    "arrow_type",
     "converter_for",
 ]
 
@@ -102,7 +103,8 @@ def _flag(value: Any, default: bool) -> bool:
     return value is True or str(value).lower() == "true"
 
 
-def _arrow_type(kind: GlueType) -> Any:
+def arrow_type(kind: GlueType) -> Any:
+    """The pyarrow type of a Glue type (timestamps in nanoseconds; char/varchar as strings)."""
     import pyarrow as pa
 
     simple = {
@@ -116,10 +118,10 @@ def _arrow_type(kind: GlueType) -> Any:
     if kind.kind == "decimal":
         return pa.decimal128(*kind.args)
     if kind.kind == "array":
-        return pa.list_(_arrow_type(kind.element))
+        return pa.list_(arrow_type(kind.element))
     if kind.kind == "map":
-        return pa.map_(_arrow_type(kind.children[0][1]), _arrow_type(kind.children[1][1]))
-    return pa.struct([(name, _arrow_type(member)) for name, member in kind.children])
+        return pa.map_(arrow_type(kind.children[0][1]), arrow_type(kind.children[1][1]))
+    return pa.struct([(name, arrow_type(member)) for name, member in kind.children])
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,7 @@ class RecordConverter:
         import pyarrow as pa
 
         if self._schema is None:
-            self._schema = pa.schema([(name, _arrow_type(kind)) for name, kind in self.table.columns])
+            self._schema = pa.schema([(name, arrow_type(kind)) for name, kind in self.table.columns])
         columns = {name: [row.get(name) for row in rows] for name, _ in self.table.columns}
         table = pa.Table.from_pydict(columns, schema=self._schema)
         if self.serializer.output_format == "PARQUET":

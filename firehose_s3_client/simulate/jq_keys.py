@@ -149,7 +149,8 @@ class PartitionKeyQuery:
             raise JqQueryError(f"MetadataExtractionQuery {query!r} does not compile: {error}") from None
         if newer:
             raise JqQueryError(
-                f"MetadataExtractionQuery {query!r} uses what Firehose's {JSON_PARSING_ENGINE} cannot run: {'; '.join(newer)}"
+                f"MetadataExtractionQuery {query!r} uses what Firehose's {JSON_PARSING_ENGINE} cannot run: "
+                + "; ".join(newer)
             )
         self.query = query
         self._program = self._compile(query)
