@@ -76,23 +76,15 @@ class Buffer:
         interval_ms: int,
         timers: Timers,
         on_full: Callable[[RecordBatch, int], None],
-        *,
-        kinesis: bool = False,
-        keys: bool = False,
     ) -> None:
         self.capacity = capacity
         self.interval_ms = interval_ms
         self.timers = timers
         self.on_full = on_full
-        self.kinesis = kinesis
-        self.keys = keys
-        self.batch = self._empty()
+        self.batch = RecordBatch.empty()
         self.size = 0
         self.opened_at: int | None = None
         self.generation = 0
-
-    def _empty(self) -> RecordBatch:
-        return RecordBatch([], [], [], [] if self.kinesis else None, [] if self.keys else None)
 
     def __len__(self) -> int:
         return len(self.batch)
@@ -120,7 +112,7 @@ class Buffer:
         if not self.batch.datas:
             return
         batch = self.batch
-        self.batch = self._empty()
+        self.batch = RecordBatch.empty()
         self.size = 0
         self.opened_at = None
         self.generation += 1

@@ -159,7 +159,7 @@ class Destination:
     def _fail(self, batch: RecordBatch, error_type: str, code: str, message: str, now: int) -> None:
         documents = [
             er.error_document(data, arrival_ms=arrival, error_code=code, error_message=message, ending_ms=now)
-            for data, arrival in zip(batch.datas, batch.arrivals, strict=True)
+            for data, arrival in zip(batch.originals(), batch.arrivals, strict=True)
         ]
         self.errors.add(error_type, documents, batch.arrivals, batch.sources, now)
 
@@ -199,6 +199,7 @@ class Destination:
         converted: list[int] = []
         failed: list[int] = []
         failures: list[bytes] = []
+        originals = batch.originals()
         for position, (data, arrival) in enumerate(zip(batch.datas, batch.arrivals, strict=True)):
             try:
                 rows.extend(self.converter.convert(data))
@@ -207,7 +208,7 @@ class Destination:
                 self._sequence += 1
                 failures.append(
                     er.conversion_failure(
-                        data,
+                        originals[position],
                         arrival_ms=arrival,
                         error_code=error.error_code,
                         error_message=error.error_message,

@@ -193,7 +193,7 @@ class DeliveryEngine:
         sizes = list(map(len, datas))
         self.tally.input_bytes += sum(sizes)
         self.tally.billed_bytes += billed_total(sizes)
-        batch = RecordBatch(datas, arrivals, list(range(first, first + count)), kinesis)
+        batch = RecordBatch(datas, arrivals, list(range(first, first + count)), kinesis=kinesis)
         position = 0
         while position < count:
             now = arrivals[position]

@@ -156,7 +156,10 @@ def _aggregated(source: IO[bytes], *, limit: int, stats: InputStats, stream_name
     from firehose_s3_client.producer import FirehoseProducer, RecordTooLargeError
 
     ready: list[list[bytes]] = []
-    producer = FirehoseProducer(stream_name, client=_LocalFirehose(ready.append), aggregate=True)
+    # No time-based sends: packing depends on the lines only (the clock here is virtual).
+    producer = FirehoseProducer(
+        stream_name, client=_LocalFirehose(ready.append), aggregate=True, max_buffered_seconds=None
+    )
     for number, line in _lines(source, stats):
         body = line.rstrip(b"\r\n")
         if not body.strip(b" \t\r"):
@@ -171,7 +174,7 @@ def _aggregated(source: IO[bytes], *, limit: int, stats: InputStats, stream_name
             stats.reject(number, len(body) + 1)
         while ready:
             yield ready.pop(0)
-    producer.flush()
+    producer.close()
     while ready:
         yield ready.pop(0)
 

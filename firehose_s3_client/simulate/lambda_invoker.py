@@ -302,6 +302,8 @@ class LambdaInvoker:
             timeout = self.spec.timeout_seconds
             self._send(*request.frame(request_id, time.time() * 1000 + timeout * 1000))
             header, body = self._receive(timeout)
+            if header.get("errorType") == "Runtime.ExitError":
+                self._stop()  # the runtime process exited: the next invocation starts a new one
         except TimeoutError:
             self._stop()  # Lambda stops the environment of a timed-out invocation
             return Invocation("error", error_code=TIMED_OUT[0], error_message=TIMED_OUT[1], detail="Task timed out")

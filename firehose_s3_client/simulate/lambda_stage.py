@@ -84,7 +84,6 @@ class LambdaStage:
             processor.interval_seconds * 1000,
             timers,
             self._invoke,
-            kinesis=source_kinesis_arn is not None,
         )
         self.invocations = 0
         self.attempts = 0
@@ -194,6 +193,6 @@ class LambdaStage:
                 ending_ms=now,
                 lambda_arn=arn,
             )
-            for data, arrival in zip(batch.datas, batch.arrivals, strict=True)
+            for data, arrival in zip(batch.originals(), batch.arrivals, strict=True)
         ]
         self.errors.add(er.PROCESSING_FAILED, documents, batch.arrivals, batch.sources, now)

@@ -9,34 +9,43 @@ what keeps the engine's cost per batch rather than per record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["RecordBatch"]
 
 
 class RecordBatch:
-    """Parallel lists of records (see the module docstring). ``kinesis``/``keys`` are None when unused."""
+    """Parallel lists of records (see the module docstring).
 
-    __slots__ = ("arrivals", "datas", "keys", "kinesis", "sources")
+    The optional lists (``kinesis``, ``keys``, ``raws``) are None when no record has them; in one engine either
+    every record has one or none does, and an empty batch takes them on from the first batch added to it.
+    ``raws`` is each record's data as it arrived, kept only when decompression changes it (error records of
+    later steps carry the compressed original, DG decomp-faq.html).
+    """
+
+    __slots__ = ("arrivals", "datas", "keys", "kinesis", "raws", "sources")
 
     def __init__(
         self,
         datas: list[bytes],
         arrivals: list[int],
         sources: list[int],
+        *,
         kinesis: list[dict[str, Any]] | None = None,
         keys: list[dict[str, str] | None] | None = None,
+        raws: list[bytes] | None = None,
     ) -> None:
         self.datas = datas
         self.arrivals = arrivals
         self.sources = sources
         self.kinesis = kinesis
         self.keys = keys
+        self.raws = raws
 
     @classmethod
-    def empty(cls, *, kinesis: bool = False) -> RecordBatch:
-        return cls([], [], [], [] if kinesis else None)
+    def empty(cls) -> RecordBatch:
+        return cls([], [], [])
 
     def __len__(self) -> int:
         return len(self.datas)
@@ -47,19 +56,32 @@ class RecordBatch:
             self.datas[start:stop],
             self.arrivals[start:stop],
             self.sources[start:stop],
-            self.kinesis[start:stop] if self.kinesis is not None else None,
-            self.keys[start:stop] if self.keys is not None else None,
+            kinesis=self.kinesis[start:stop] if self.kinesis is not None else None,
+            keys=self.keys[start:stop] if self.keys is not None else None,
+            raws=self.raws[start:stop] if self.raws is not None else None,
         )
 
     def extend(self, other: RecordBatch) -> None:
-        """Append ``other``'s records (both batches must carry the same optional lists)."""
+        """Append ``other``'s records."""
+        empty = not self.datas
         self.datas.extend(other.datas)
         self.arrivals.extend(other.arrivals)
         self.sources.extend(other.sources)
-        if self.kinesis is not None and other.kinesis is not None:
-            self.kinesis.extend(other.kinesis)
-        if self.keys is not None and other.keys is not None:
-            self.keys.extend(other.keys)
+        if other.kinesis is not None:
+            if self.kinesis is None and empty:
+                self.kinesis = []
+            if self.kinesis is not None:
+                self.kinesis.extend(other.kinesis)
+        if other.keys is not None:
+            if self.keys is None and empty:
+                self.keys = []
+            if self.keys is not None:
+                self.keys.extend(other.keys)
+        if other.raws is not None:
+            if self.raws is None and empty:
+                self.raws = []
+            if self.raws is not None:
+                self.raws.extend(other.raws)
 
     def select(self, positions: Sequence[int]) -> RecordBatch:
         """The records at ``positions``, in that order."""
@@ -67,26 +89,26 @@ class RecordBatch:
             [self.datas[i] for i in positions],
             [self.arrivals[i] for i in positions],
             [self.sources[i] for i in positions],
-            [self.kinesis[i] for i in positions] if self.kinesis is not None else None,
-            [self.keys[i] for i in positions] if self.keys is not None else None,
+            kinesis=[self.kinesis[i] for i in positions] if self.kinesis is not None else None,
+            keys=[self.keys[i] for i in positions] if self.keys is not None else None,
+            raws=[self.raws[i] for i in positions] if self.raws is not None else None,
         )
 
     def with_datas(self, datas: list[bytes], keys: list[dict[str, str] | None] | None = None) -> RecordBatch:
         """The same records with new data (same length), e.g. what the Lambda function returned."""
-        return RecordBatch(datas, self.arrivals, self.sources, self.kinesis, keys if keys is not None else self.keys)
+        return RecordBatch(
+            datas,
+            self.arrivals,
+            self.sources,
+            kinesis=self.kinesis,
+            keys=keys if keys is not None else self.keys,
+            raws=self.raws,
+        )
+
+    def originals(self) -> list[bytes]:
+        """Each record's data as it arrived (the error records' ``rawData`` after decompression)."""
+        return self.raws if self.raws is not None else self.datas
 
     def size(self) -> int:
         """Total data bytes."""
         return sum(map(len, self.datas))
-
-    @staticmethod
-    def concat(batches: Iterable[RecordBatch]) -> RecordBatch:
-        batches = list(batches)
-        if not batches:
-            return RecordBatch.empty()
-        out = RecordBatch(
-            [], [], [], [] if batches[0].kinesis is not None else None, [] if batches[0].keys is not None else None
-        )
-        for batch in batches:
-            out.extend(batch)
-        return out

@@ -24,6 +24,7 @@ import gzip
 import json
 import zlib
 from collections.abc import Callable
+from typing import Any
 
 from firehose_s3_client.simulate.processor_config import ProcessingConfig
 from firehose_s3_client.simulate.record_batch import RecordBatch
@@ -113,7 +114,9 @@ class SourceStages:
         """The records after these processors (failed ones are handed to ``on_failure`` and left out)."""
         if not self.active:
             return batch
-        out = RecordBatch([], [], [], [] if batch.kinesis is not None else None)
+        kinesis: list[dict[str, Any]] | None = [] if batch.kinesis is not None else None
+        raws: list[bytes] | None = [] if self.decompression else None
+        out = RecordBatch([], [], [], kinesis=kinesis, raws=raws)
         for position, received in enumerate(batch.datas):
             arrival = batch.arrivals[position]
             source = batch.sources[position]
@@ -134,8 +137,10 @@ class SourceStages:
             out.datas.extend(parts)
             out.arrivals.extend([arrival] * len(parts))
             out.sources.extend([source] * len(parts))
-            if out.kinesis is not None and batch.kinesis is not None:
-                out.kinesis.extend([batch.kinesis[position]] * len(parts))
+            if kinesis is not None and batch.kinesis is not None:
+                kinesis.extend([batch.kinesis[position]] * len(parts))
+            if raws is not None:
+                raws.extend([received] * len(parts))
         return out
 
     def _split(self, data: bytes) -> list[bytes]:

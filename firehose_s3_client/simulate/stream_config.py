@@ -244,6 +244,12 @@ def _only(value: dict[str, Any], allowed: set[str], where: str) -> None:
 
 
 def _note_no_effect(config: dict[str, Any], where: str, notes: list[str]) -> None:
+    logging = config.get("CloudWatchLoggingOptions")
+    if isinstance(logging, dict) and logging.get("Enabled") not in (None, False, "false"):
+        notes.append(
+            f"{where}.CloudWatchLoggingOptions: Firehose's error log events are not written locally "
+            "(every failed record is in the error output and the report)"
+        )
     if "RoleARN" in config:
         notes.append(f"{where}.RoleARN: IAM is not simulated (every write is allowed)")
     if "EncryptionConfiguration" in config:
@@ -268,7 +274,7 @@ def _kinesis_source(
     arn = resolver.string(source["KinesisStreamARN"], f"{where}.KinesisStreamSourceConfiguration.KinesisStreamARN")
     notes.append(
         f"{where}.KinesisStreamSourceConfiguration: each input record is one Kinesis record "
-        "(simulated shards and sequence numbers)"
+        "(simulated shards and sequence numbers); KPL-aggregated records are not de-aggregated"
     )
     shards = 4  # an on-demand stream starts with 4 shards
     target = ref_target(source["KinesisStreamARN"])

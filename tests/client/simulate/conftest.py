@@ -1,0 +1,29 @@
+"""Shared fixtures of the simulator tests: the sample app synthesized once per session, with bundling on.
+
+The engine runs the transform function's own asset (its handler.py, firehose_transform/ and arm64 wheels),
+so the assembly must be built as ``cdk synth`` builds it: bundling on, into a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SAMPLE_STACKS = ("FirehoseS3Pipeline", "FirehoseS3KinesisSource", "FirehoseS3WebLogs", "FirehoseS3IotTelemetry")
+
+
+@pytest.fixture(scope="session")
+def sample_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cloud assembly of the sample app's four stacks (``cdk.out``), synthesized with bundling."""
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    from cdk_helpers import make_app
+
+    from sample_app.stacks import add_sample_stacks
+
+    out = tmp_path_factory.mktemp("sample-cdk-out")
+    app = make_app(bundling=True, outdir=str(out))
+    add_sample_stacks(app)
+    app.synth()
+    return out
