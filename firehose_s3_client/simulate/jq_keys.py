@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from .jq_syntax import post_1_6_features
+from .json_serde import nesting_depth
 
 __all__ = [
     "ERROR_CODE",
@@ -48,6 +49,7 @@ ERROR_CODE: Final = "DynamicPartitioning.MetadataExtractionFailed"
 ERROR_OUTPUT_TYPE: Final = "metadata-extraction-failed"
 NON_JSON_MESSAGE: Final = "Non JSON record provided"
 JSON_PARSING_ENGINE: Final = "JQ-1.6"
+JQ16_MAX_PARSING_DEPTH: Final = 256
 #: jq 1.6 builtins the bundled jq no longer has (removed in jq 1.7 and 1.8).
 _REMOVED_BUILTINS: Final = frozenset({"leaf_paths", "recurse_down", "scalars_or_empty", "pow10"})
 #: Runs before the query: every input number becomes a double, as jq 1.6 parsed it (``. + 0`` drops the
@@ -102,11 +104,14 @@ def _reject_constant(name: str) -> Any:
 
 
 def _parse_record(record: bytes) -> str:
-    """The record as text, if it is exactly one JSON document (what jq 1.6 parses), else the error."""
+    """The record as text, if it is exactly one JSON document jq 1.6 parses (at most 256 levels deep:
+    ``MAX_PARSING_DEPTH`` of jq 1.6; newer jq allows more), else the error."""
     try:
         text = record.decode("utf-8")
+        if nesting_depth(text) > JQ16_MAX_PARSING_DEPTH:
+            raise KeyExtractionError(f"Exceeds depth limit for parsing (jq 1.6 parses {JQ16_MAX_PARSING_DEPTH} levels)")
         json.loads(text, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise KeyExtractionError(NON_JSON_MESSAGE) from None
     return text
 

@@ -31,7 +31,9 @@ does not fit the precision becomes null (Hive's ``enforcePrecisionScale``); ``ch
 to n characters (``char`` loses trailing spaces, as Hive's Parquet writer stores it); an integer outside its
 column's range fails as Java's parser does (``For input string``); a ``float`` beyond its range is infinite (as
 ``Float.parseFloat``); ``binary`` takes a string's UTF-8 bytes; two keys that lowercase alike: the last wins; a
-timestamp beyond the int64-nanosecond range fails the record (Firehose was seen to wrap it instead).
+timestamp beyond the int64-nanosecond range fails the record (Firehose was seen to wrap it instead). A record
+nested deeper than Jackson's limit (1,000 levels) is a ParseError, as in Firehose; one nested deeper than
+Python's stack allows (a few hundred levels) fails here as MalformedData, though Firehose would read it.
 """
 
 from __future__ import annotations
@@ -47,7 +49,16 @@ from typing import Any, Final
 from .glue_table import GlueType
 from .serde_timestamps import MAX_NANOS, NUMBER, hive_timestamp, openx_timestamp
 
-__all__ = ["MALFORMED_DATA", "PARSE_ERROR", "RecordError", "SerDeOptions", "parse_records", "to_row"]
+__all__ = [
+    "MALFORMED_DATA",
+    "MAX_NESTING_DEPTH",
+    "PARSE_ERROR",
+    "RecordError",
+    "SerDeOptions",
+    "nesting_depth",
+    "parse_records",
+    "to_row",
+]
 
 PARSE_ERROR: Final = "DataFormatConversion.ParseError"
 MALFORMED_DATA: Final = "DataFormatConversion.MalformedData"
@@ -55,6 +66,9 @@ _MISMATCH: Final = "Data does not match the schema. "
 _INT_RANGES: Final = {"tinyint": 8, "smallint": 16, "int": 32, "bigint": 64}
 _FLOAT_MAX: Final = 3.4028234663852886e38
 _DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+#: Jackson's default StreamReadConstraints.maxNestingDepth: deeper documents are refused while parsing.
+MAX_NESTING_DEPTH: Final = 1000
+_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 class RecordError(Exception):
@@ -87,12 +101,33 @@ class SerDeOptions:
         return self.kind == "openx" and self.case_insensitive
 
 
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in JSON ``text`` (strings skipped), without recursion."""
+    if text.count("[") + text.count("{") < 64:  # cheap bound: most records cannot be deep
+        return text.count("[") + text.count("{")
+    depth = deepest = 0
+    for token in _STRUCTURE.findall(text):
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
+    return deepest
+
+
 def parse_records(record: bytes) -> list[Any]:
     """The JSON values of one Firehose record (``{..}{..}`` and ``{..}\\n{..}`` are several), ParseError else."""
     try:
         text = record.decode("utf-8")
     except UnicodeDecodeError as error:
         raise RecordError(PARSE_ERROR, f"Encountered malformed JSON. Invalid UTF-8: {error.reason}") from None
+    depth = nesting_depth(text)
+    if depth > MAX_NESTING_DEPTH:
+        raise RecordError(
+            PARSE_ERROR,
+            f"Encountered malformed JSON. Document nesting depth ({depth}) exceeds the maximum allowed "
+            f"({MAX_NESTING_DEPTH})",
+        )
     decoder = json.JSONDecoder(parse_int=JsonNumber, parse_float=JsonNumber, parse_constant=_no_constant)
     values: list[Any] = []
     position = 0
@@ -105,6 +140,8 @@ def parse_records(record: bytes) -> list[Any]:
             value, position = decoder.raw_decode(text, position)
         except ValueError as error:
             raise RecordError(PARSE_ERROR, f"Encountered malformed JSON. {error}") from None
+        except RecursionError:  # deeper than this interpreter's stack, below Jackson's limit
+            raise RecordError(PARSE_ERROR, "Encountered malformed JSON. The document is nested too deeply") from None
         values.append(value)
     if not values:
         raise RecordError(PARSE_ERROR, "Encountered malformed JSON. No content to map due to end-of-input")
@@ -143,13 +180,16 @@ def to_row(value: Any, columns: Sequence[tuple[str, GlueType]], options: SerDeOp
     """One JSON value of a record as a row: column -> Python value (see the module doc), RecordError else."""
     if not isinstance(value, dict):
         raise RecordError(MALFORMED_DATA, _MISMATCH + f"A JSON object is required, got {_java_type(value)}")
-    obj = _normalize_keys(value, options)
-    row: dict[str, Any] = {}
-    for name, kind in columns:
-        key = options.key_mappings.get(name, name)
-        if options.lowercase_keys:
-            key = key.lower()
-        row[name] = _coerce(_member(obj, key, options), kind, options)
+    try:
+        obj = _normalize_keys(value, options)
+        row: dict[str, Any] = {}
+        for name, kind in columns:
+            key = options.key_mappings.get(name, name)
+            if options.lowercase_keys:
+                key = key.lower()
+            row[name] = _coerce(_member(obj, key, options), kind, options)
+    except RecursionError:
+        raise RecordError(MALFORMED_DATA, _MISMATCH + "The record is nested too deeply to read") from None
     return row
 
 

@@ -137,3 +137,10 @@ def test_queries_firehose_or_this_engine_cannot_run(query: str, engine: str, mes
 def test_a_query_is_compiled_once_and_reused() -> None:
     query = PartitionKeyQuery("{n: .n}")
     assert [query.extract(reading(n=i))["n"] for i in range(3)] == ["0", "1", "2"]
+
+
+def test_jq_1_6_parses_at_most_256_levels() -> None:
+    query = PartitionKeyQuery("{k: .k}")
+    assert query.extract(b'{"k": "v", "d": ' + b"[" * 255 + b"]" * 255 + b"}") == {"k": "v"}
+    too_deep = b'{"k": "v", "d": ' + b"[" * 256 + b"]" * 256 + b"}"
+    assert "Exceeds depth limit for parsing" in failure(query, too_deep).error_message

@@ -239,3 +239,20 @@ def test_column_mappings_and_dots() -> None:
 
 def test_keys_that_lowercase_alike_keep_the_last() -> None:
     assert row('{"ID": "first", "id": "second"}')["id"] == "second"
+
+
+def test_nesting_deeper_than_jacksons_limit_is_a_parse_error() -> None:
+    deep = b'{"id": ' + b"[" * 1001 + b"]" * 1001 + b"}"
+    with pytest.raises(RecordError) as caught:
+        parse_records(deep)
+    assert caught.value.error_code == PARSE_ERROR
+    assert "nesting depth (1002) exceeds the maximum allowed (1000)" in caught.value.error_message
+    within = b'{"id": ' + b"[" * 300 + b"]" * 300 + b"}"  # Jackson reads it: a string column gets its text
+    assert row(within.decode())["id"] == "[" * 300 + "]" * 300
+    # Deeper than Python's stack allows (but within Jackson's limit): this engine's documented deviation.
+    deeper = b'{"id": ' + b"[" * 900 + b"]" * 900 + b"}"
+    assert "nested too deeply" in failure(deeper.decode()).error_message
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    assert parse_records(b'{"id": "' + b"[" * 2000 + b'"}') == [{"id": "[" * 2000}]
