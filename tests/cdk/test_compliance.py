@@ -1,8 +1,13 @@
-"""The four cdk-nag packs pass with zero unacknowledged findings, and every acknowledgment is earned."""
+"""The four cdk-nag packs pass on fresh FirehoseToS3 stacks with zero unacknowledged findings, every
+acknowledgment is earned, and the helpers that record acknowledgments and checkov skips.
+
+The sample app's findings are tested with its stacks (tests/sample_app/test_stacks.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 import pytest
@@ -10,10 +15,11 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from cdk_helpers import acknowledged, make_app, nag_findings, no_acknowledgments
+from constructs import Construct
 
 from firehose_s3_constructs import FirehoseToS3
+from firehose_s3_constructs.compliance import COMPLIANCE_PACKS, acknowledge, in_packs, skip_checkov
 from firehose_s3_constructs.transform import TransformOptions
-from sample_app.stacks import add_sample_stacks
 
 
 def _default(stack: cdk.Stack) -> None:
@@ -67,40 +73,48 @@ CONFIGURATIONS: dict[str, Callable[[cdk.Stack], None]] = {
 }
 
 
-def _app_with(configuration: Callable[[cdk.Stack], None]) -> cdk.App:
+@dataclass(frozen=True)
+class Checked:
+    """Every configuration in its own stack (named like the configuration) of one app, and the app's findings."""
+
+    stacks: dict[str, cdk.Stack]
+    findings: list[tuple[str, str]]
+
+    def findings_of(self, name: str) -> list[tuple[str, str]]:
+        return [f for f in self.findings if f[1].startswith(f"{name}/")]
+
+
+def _check_all() -> Checked:
     app = make_app(nag=True)
-    configuration(cdk.Stack(app, "Test"))
-    return app
-
-
-@pytest.mark.parametrize("name", sorted(CONFIGURATIONS))
-def test_fresh_stack_has_no_unacknowledged_findings(name: str) -> None:
-    assert nag_findings(_app_with(CONFIGURATIONS[name])) == []
+    stacks = {name: cdk.Stack(app, name) for name in CONFIGURATIONS}
+    for name, configuration in CONFIGURATIONS.items():
+        configuration(stacks[name])
+    return Checked(stacks, nag_findings(app))
 
 
 @pytest.fixture(scope="module")
-def sample_app() -> cdk.App:
-    app = make_app(nag=True)
-    add_sample_stacks(app)
-    return app
+def checked() -> Checked:
+    return _check_all()
 
 
-def test_sample_app_has_no_unacknowledged_findings(sample_app: cdk.App) -> None:
-    assert nag_findings(sample_app) == []
+@pytest.fixture(scope="module")
+def unacknowledged() -> Checked:
+    """The same configurations built without their acknowledgments: every finding they would raise."""
+    with no_acknowledgments():
+        return _check_all()
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGURATIONS))
-def test_every_acknowledgment_answers_a_real_finding(name: str) -> None:
-    with_acks = make_app()
-    configuration = CONFIGURATIONS[name]
-    stack = cdk.Stack(with_acks, "Test")
-    configuration(stack)
-    acknowledgments = acknowledged(stack)
-    assert acknowledgments, "the configuration should need some acknowledgments"
+def test_fresh_stack_has_no_unacknowledged_findings(checked: Checked, name: str) -> None:
+    assert checked.findings_of(name) == []
 
-    with no_acknowledgments():
-        raw = _app_with(configuration)
-    findings = nag_findings(raw)
+
+@pytest.mark.parametrize("name", sorted(CONFIGURATIONS))
+def test_every_acknowledgment_answers_a_real_finding(checked: Checked, unacknowledged: Checked, name: str) -> None:
+    acknowledgments = acknowledged(checked.stacks[name])
+    assert acknowledgments, "the configuration should need some acknowledgments"
+    findings = unacknowledged.findings_of(name)
+    assert findings, "the packs ran on the unacknowledged build"
     for finding_id, path, reason in acknowledgments:
         if "test stack" in reason:
             continue
@@ -110,12 +124,37 @@ def test_every_acknowledgment_answers_a_real_finding(name: str) -> None:
         assert len(reason) > 40, f"{finding_id} needs a real reason"
 
 
-def test_acknowledgments_are_narrow(sample_app: cdk.App) -> None:
-    for stack in sample_app.node.children:
-        if not isinstance(stack, cdk.Stack):
-            continue
-        for finding_id, path, _ in acknowledged(stack):
-            assert path != stack.node.path, f"{finding_id} is acknowledged on a whole stack"
-            assert "-" in finding_id
-            if "IAM5" in finding_id:
-                assert "[" in finding_id, "IAM5 must name the exact resource or action"
+# --- the helpers ----------------------------------------------------------------------------------------
+def test_in_packs_names_the_rule_in_each_shared_pack() -> None:
+    assert COMPLIANCE_PACKS == ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+    assert in_packs("S3BucketReplicationEnabled", "why") == {
+        "HIPAA.Security-S3BucketReplicationEnabled": "why",
+        "NIST.800.53.R5-S3BucketReplicationEnabled": "why",
+        "PCI.DSS.321-S3BucketReplicationEnabled": "why",
+    }
+    assert in_packs("LambdaDLQ", "why", ("HIPAA.Security",)) == {"HIPAA.Security-LambdaDLQ": "why"}
+
+
+def test_acknowledge_records_on_that_construct_only_and_can_be_switched_off() -> None:
+    stack = cdk.Stack(make_app(), "Test")
+    scope = Construct(stack, "Scope")
+    child = Construct(scope, "Child")
+    acknowledge(child, {"AwsSolutions-S1": "a reason long enough to explain itself"})
+    assert acknowledged(stack) == [("AwsSolutions-S1", "Test/Scope/Child", "a reason long enough to explain itself")]
+    with no_acknowledgments():
+        acknowledge(scope, {"AwsSolutions-S2": "ignored"})
+    assert [finding for finding, _, _ in acknowledged(stack)] == ["AwsSolutions-S1"]
+
+
+def test_skip_checkov_adds_to_the_resource_metadata() -> None:
+    stack = cdk.Stack(make_app(), "Test")
+    bucket = s3.Bucket(stack, "Bucket")
+    skip_checkov(bucket, {"CKV_AWS_18": "first"})
+    skip_checkov(bucket, {"CKV_AWS_21": "second"})
+    cfn = bucket.node.default_child
+    assert isinstance(cfn, cdk.CfnResource)
+    assert cfn.get_metadata("checkov") == {
+        "skip": [{"id": "CKV_AWS_18", "comment": "first"}, {"id": "CKV_AWS_21", "comment": "second"}]
+    }
+    with pytest.raises(TypeError, match="Test/Plain has no CloudFormation resource"):
+        skip_checkov(Construct(stack, "Plain"), {"CKV_AWS_18": "x"})

@@ -1,110 +1,60 @@
-"""What FirehoseToS3 promises: secure defaults, least-privilege IAM, the options and the escape hatches."""
+"""FirehoseToS3: the stream and destination it builds, its attributes, grants and metrics, and how it wires the
+transform, the backup, the analytics and the monitoring.
+
+The bucket hardening is tested in test_storage.py, the role's statements in test_delivery_role.py, the option
+rules in test_options.py and test_config.py, the alarm set in monitoring/.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
-from cdk_helpers import make_app, only, resources_of, template_json
+from cdk_helpers import logical_id, make_app, only, resources_of, template_json
+from cdk_helpers.pipeline import BuiltPipeline, build_pipeline, destination_of, statement, stream_of
 
-from firehose_s3_constructs import FirehoseToS3
-from firehose_s3_constructs.delivery_role import S3_BUCKET_ACTIONS, S3_OBJECT_ACTIONS
-from firehose_s3_constructs.monitoring import MonitoringOptions
-from firehose_s3_constructs.transform import ProcessorOptions, TransformOptions
+from firehose_s3_constructs import (
+    ConfigurationError,
+    FirehoseToS3,
+    MonitoringOptions,
+    ProcessorOptions,
+    QueryTable,
+    ResolvedPipeline,
+    TransformFunction,
+)
+from firehose_s3_constructs.analytics.pipeline_analytics import PipelineAnalytics
+from firehose_s3_constructs.monitoring import DeliveryStreamMonitoring
 
 Template = dict[str, Any]
 
 
-def _build(**options: Any) -> tuple[cdk.Stack, FirehoseToS3, Template]:
-    app = make_app()
-    stack = cdk.Stack(app, "Test")
-    pipeline = FirehoseToS3(stack, "Pipeline", **options)
-    return stack, pipeline, template_json(stack)
-
-
-@pytest.fixture(scope="module")
-def default() -> tuple[cdk.Stack, FirehoseToS3, Template]:
-    return _build()
-
-
-@pytest.fixture(scope="module")
-def default_template(default: tuple[cdk.Stack, FirehoseToS3, Template]) -> Template:
-    return default[2]
-
-
-@pytest.fixture(scope="module")
-def kinesis_source() -> tuple[cdk.Stack, FirehoseToS3, Template]:
-    app = make_app()
-    stack = cdk.Stack(app, "Test")
-    key = kms.Key(stack, "StreamKey", enable_key_rotation=True)
-    stream = kinesis.Stream(stack, "Source", encryption=kinesis.StreamEncryption.KMS, encryption_key=key)
-    pipeline = FirehoseToS3(stack, "Pipeline", source_stream=stream)
-    return stack, pipeline, template_json(stack)
-
-
-@pytest.fixture(scope="module")
-def kms_template() -> Template:
-    return _build(
-        bucket_encryption=s3.BucketEncryption.KMS,
-        buffering_size=cdk.Size.mebibytes(64),
-        buffering_interval=cdk.Duration.seconds(60),
-        compression=firehose.Compression.SNAPPY,
-        file_extension=".json.snappy",
-        time_zone=cdk.TimeZone.ASIA_SEOUL,
-        delivery_stream_name="web-logs",
-        removal_policy=cdk.RemovalPolicy.DESTROY,
-    )[2]
-
-
-def _stream(template: Template) -> dict[str, Any]:
-    return only(template, "AWS::KinesisFirehose::DeliveryStream")
-
-
-def _destination(template: Template) -> dict[str, Any]:
-    result: dict[str, Any] = _stream(template)["Properties"]["ExtendedS3DestinationConfiguration"]
-    return result
-
-
-def _policy_statements(template: Template) -> list[dict[str, Any]]:
-    policy_id = _logical_id(template, "AWS::IAM::ManagedPolicy", "DeliveryRole")
-    statements: list[dict[str, Any]] = template["Resources"][policy_id]["Properties"]["PolicyDocument"]["Statement"]
-    return statements
-
-
-def _statement(template: Template, sid: str) -> dict[str, Any]:
-    matches = [s for s in _policy_statements(template) if s.get("Sid") == sid]
-    assert len(matches) == 1, f"no single statement {sid}"
-    return matches[0]
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _logical_id(template: Template, resource_type: str, path_fragment: str = "") -> str:
-    ids = [k for k in resources_of(template, resource_type) if path_fragment in k]
-    assert len(ids) == 1, f"{resource_type} {path_fragment}: {ids}"
-    return ids[0]
+def _inline_function(stack: cdk.Stack, id: str, timeout: cdk.Duration) -> lambda_.Function:
+    return lambda_.Function(
+        stack,
+        id,
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
+        timeout=timeout,
+    )
 
 
 # --- defaults -------------------------------------------------------------------------------------------
-def test_default_stream_is_direct_put_with_aws_owned_key(default_template: Template) -> None:
-    properties = _stream(default_template)["Properties"]
+def test_default_stream_is_direct_put_with_aws_owned_key(default_pipeline: BuiltPipeline) -> None:
+    properties = stream_of(default_pipeline.template)["Properties"]
     assert properties["DeliveryStreamType"] == "DirectPut"
     assert properties["DeliveryStreamEncryptionConfigurationInput"] == {"KeyType": "AWS_OWNED_CMK"}
     assert "DeliveryStreamName" not in properties
 
 
-def test_default_buffering_compression_and_hive_prefixes(default_template: Template) -> None:
-    destination = _destination(default_template)
+def test_default_buffering_compression_and_hive_prefixes(default_pipeline: BuiltPipeline) -> None:
+    destination = destination_of(default_pipeline.template)
     assert destination["BufferingHints"] == {"IntervalInSeconds": 300, "SizeInMBs": 5}
     assert destination["CompressionFormat"] == "GZIP"
     assert destination["Prefix"] == (
@@ -114,263 +64,156 @@ def test_default_buffering_compression_and_hive_prefixes(default_template: Templ
     assert "EncryptionConfiguration" not in destination  # the bucket's SSE-S3 default applies
 
 
-def test_default_error_logging_is_wired_to_a_one_year_log_group(default_template: Template) -> None:
-    logging = _destination(default_template)["CloudWatchLoggingOptions"]
-    group_id = _logical_id(default_template, "AWS::Logs::LogGroup")
+def test_default_error_logging_is_wired_to_a_one_year_log_group(default_pipeline: BuiltPipeline) -> None:
+    template = default_pipeline.template
+    logging = destination_of(template)["CloudWatchLoggingOptions"]
+    group_id = logical_id(template, "AWS::Logs::LogGroup")
     assert logging["Enabled"] is True
     assert logging["LogGroupName"] == {"Ref": group_id}
     stream_id = logging["LogStreamName"]["Ref"]
-    assert default_template["Resources"][stream_id]["Type"] == "AWS::Logs::LogStream"
-    group = default_template["Resources"][group_id]
+    assert template["Resources"][stream_id]["Type"] == "AWS::Logs::LogStream"
+    group = template["Resources"][group_id]
     assert group["Properties"]["RetentionInDays"] == 365
     assert group["DeletionPolicy"] == "Retain"
     assert "KmsKeyId" not in group["Properties"]
 
 
-def test_created_buckets_are_hardened_and_retained(default_template: Template) -> None:
-    buckets = resources_of(default_template, "AWS::S3::Bucket")
-    assert len(buckets) == 2  # data + access logs (no backup without a transform)
-    for bucket in buckets.values():
-        properties = bucket["Properties"]
-        assert bucket["DeletionPolicy"] == "Retain"
-        assert bucket["UpdateReplacePolicy"] == "Retain"
-        assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
-        assert properties["PublicAccessBlockConfiguration"] == {
-            "BlockPublicAcls": True,
-            "BlockPublicPolicy": True,
-            "IgnorePublicAcls": True,
-            "RestrictPublicBuckets": True,
-        }
-        assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
-        sse = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
-        assert sse["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
-        rule = properties["LifecycleConfiguration"]["Rules"][0]
-        assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 90}
-        assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
-        assert "ExpirationInDays" not in rule
-    assert not resources_of(default_template, "Custom::S3AutoDeleteObjects")
-
-
-def test_data_bucket_logs_to_the_access_log_bucket(default_template: Template) -> None:
-    data_id = _logical_id(default_template, "AWS::S3::Bucket", "PipelineBucket")
-    logs_id = _logical_id(default_template, "AWS::S3::Bucket", "AccessLogs")
-    logging = default_template["Resources"][data_id]["Properties"]["LoggingConfiguration"]
-    assert logging == {"DestinationBucketName": {"Ref": logs_id}, "LogFilePrefix": "data-bucket/"}
-
-
-def test_bucket_policies_deny_insecure_transport_and_old_tls(default_template: Template) -> None:
-    policies = resources_of(default_template, "AWS::S3::BucketPolicy")
-    assert len(policies) == 2
-    for policy in policies.values():
-        statements = policy["Properties"]["PolicyDocument"]["Statement"]
-        denies = [s for s in statements if s["Effect"] == "Deny"]
-        conditions = [json.dumps(s["Condition"]) for s in denies]
-        assert any('"aws:SecureTransport": "false"' in c for c in conditions)
-        assert any('"s3:TlsVersion": 1.2' in c for c in conditions)
-
-
-# --- least-privilege IAM --------------------------------------------------------------------------------
-def test_role_trusts_only_firehose_from_this_account(default_template: Template) -> None:
-    role = only(default_template, "AWS::IAM::Role")["Properties"]
-    assert role["AssumeRolePolicyDocument"]["Statement"] == [
-        {
-            "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"sts:ExternalId": {"Ref": "AWS::AccountId"}}},
-            "Effect": "Allow",
-            "Principal": {"Service": "firehose.amazonaws.com"},
-        }
-    ]
-    assert "Policies" not in role  # no inline policy
-    assert "ManagedPolicyArns" not in role
-
-
-def test_policy_has_exactly_the_documented_s3_actions(default_template: Template) -> None:
-    bucket_id = _logical_id(default_template, "AWS::S3::Bucket", "PipelineBucket")
-    bucket_arn = {"Fn::GetAtt": [bucket_id, "Arn"]}
-    bucket_statement = _statement(default_template, "DeliveryBucket")
-    assert sorted(bucket_statement["Action"]) == sorted(S3_BUCKET_ACTIONS)
-    assert bucket_statement["Resource"] == bucket_arn
-    objects = _statement(default_template, "DeliveryObjects")
-    assert sorted(objects["Action"]) == sorted(S3_OBJECT_ACTIONS)
-    assert objects["Resource"] == [
-        {"Fn::Join": ["", [bucket_arn, "/data/year=*"]]},
-        {"Fn::Join": ["", [bucket_arn, "/errors/*"]]},
-    ]
-    all_actions = [a for s in _policy_statements(default_template) for a in _as_list(s["Action"])]
-    assert sorted(set(S3_BUCKET_ACTIONS + S3_OBJECT_ACTIONS)) == sorted(a for a in all_actions if a[:3] == "s3:")
-    assert not any("*" in action for action in all_actions)
-    assert not any(r == "*" for s in _policy_statements(default_template) for r in _as_list(s["Resource"]))
-
-
-def test_logs_permission_is_the_exact_log_stream(default_template: Template) -> None:
-    statement = _statement(default_template, "ErrorLogging")
-    assert statement["Action"] == "logs:PutLogEvents"
-    group_id = _logical_id(default_template, "AWS::Logs::LogGroup")
-    stream_id = _destination(default_template)["CloudWatchLoggingOptions"]["LogStreamName"]["Ref"]
-    parts = statement["Resource"]["Fn::Join"][1]
-    assert {"Ref": group_id} in parts
-    assert {"Ref": stream_id} in parts
-    assert ":log-stream:" in parts
-
-
-def test_stream_depends_on_its_policy(default_template: Template) -> None:
-    policy_id = _logical_id(default_template, "AWS::IAM::ManagedPolicy")
-    assert policy_id in _stream(default_template)["DependsOn"]
-
-
-def test_no_kms_or_kinesis_statements_without_keys_or_source(default_template: Template) -> None:
-    actions = [a for s in _policy_statements(default_template) for a in _as_list(s["Action"])]
-    assert not [a for a in actions if a.startswith(("kms:", "kinesis:", "lambda:", "glue:"))]
+def test_stream_depends_on_its_policy(default_pipeline: BuiltPipeline) -> None:
+    policy_id = logical_id(default_pipeline.template, "AWS::IAM::ManagedPolicy")
+    assert policy_id in stream_of(default_pipeline.template)["DependsOn"]
 
 
 # --- Kinesis source -------------------------------------------------------------------------------------
-def test_kinesis_source_reads_the_stream_without_stream_encryption(
-    kinesis_source: tuple[cdk.Stack, FirehoseToS3, Template],
-) -> None:
-    template = kinesis_source[2]
-    properties = _stream(template)["Properties"]
+def test_kinesis_source_reads_the_stream_without_stream_encryption(kinesis_pipeline: BuiltPipeline) -> None:
+    template = kinesis_pipeline.template
+    properties = stream_of(template)["Properties"]
     assert properties["DeliveryStreamType"] == "KinesisStreamAsSource"
     assert "DeliveryStreamEncryptionConfigurationInput" not in properties
-    source_id = _logical_id(template, "AWS::Kinesis::Stream")
-    role_id = _logical_id(template, "AWS::IAM::Role")
+    source_id = logical_id(template, "AWS::Kinesis::Stream")
+    role_id = logical_id(template, "AWS::IAM::Role")
     assert properties["KinesisStreamSourceConfiguration"] == {
         "KinesisStreamARN": {"Fn::GetAtt": [source_id, "Arn"]},
         "RoleARN": {"Fn::GetAtt": [role_id, "Arn"]},
     }
-    read = _statement(template, "ReadSourceStream")
-    assert sorted(read["Action"]) == [
-        "kinesis:DescribeStream",
-        "kinesis:GetRecords",
-        "kinesis:GetShardIterator",
-        "kinesis:ListShards",
-    ]
-    assert read["Resource"] == {"Fn::GetAtt": [source_id, "Arn"]}
-
-
-def test_kinesis_source_with_customer_key_gets_decrypt_on_that_key(
-    kinesis_source: tuple[cdk.Stack, FirehoseToS3, Template],
-) -> None:
-    template = kinesis_source[2]
-    key_id = _logical_id(template, "AWS::KMS::Key", "StreamKey")
-    decrypt = _statement(template, "DecryptSourceStream")
-    assert decrypt["Action"] == "kms:Decrypt"
-    assert decrypt["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
-    assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == {
-        "Fn::Join": ["", ["kinesis.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
-    }
 
 
 # --- SSE-KMS and the other options ----------------------------------------------------------------------
-def test_kms_option_creates_a_rotating_key_used_everywhere(kms_template: Template) -> None:
-    key_id = _logical_id(kms_template, "AWS::KMS::Key", "DataKey")
-    key = kms_template["Resources"][key_id]
+def test_kms_option_creates_a_rotating_key_used_everywhere(kms_pipeline: BuiltPipeline) -> None:
+    template = kms_pipeline.template
+    key_id = logical_id(template, "AWS::KMS::Key", "DataKey")
+    key = template["Resources"][key_id]
     assert key["Properties"]["EnableKeyRotation"] is True
     key_arn = {"Fn::GetAtt": [key_id, "Arn"]}
-    data_id = _logical_id(kms_template, "AWS::S3::Bucket", "PipelineBucket")
-    sse = kms_template["Resources"][data_id]["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    data_id = logical_id(template, "AWS::S3::Bucket", "PipelineBucket")
+    sse = template["Resources"][data_id]["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
     assert sse == {
         "BucketKeyEnabled": True,
         "ServerSideEncryptionByDefault": {"KMSMasterKeyID": key_arn, "SSEAlgorithm": "aws:kms"},
     }
-    assert _destination(kms_template)["EncryptionConfiguration"] == {"KMSEncryptionConfig": {"AWSKMSKeyARN": key_arn}}
-    assert only(kms_template, "AWS::Logs::LogGroup")["Properties"]["KmsKeyId"] == key_arn
+    assert destination_of(template)["EncryptionConfiguration"] == {"KMSEncryptionConfig": {"AWSKMSKeyARN": key_arn}}
+    assert only(template, "AWS::Logs::LogGroup")["Properties"]["KmsKeyId"] == key_arn
+    assert kms_pipeline.pipeline.encryption_key is not None
 
 
-def test_kms_statement_is_scoped_by_service_and_encryption_context(kms_template: Template) -> None:
-    statement = _statement(kms_template, "DeliveryKms")
-    assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
-    key_id = _logical_id(kms_template, "AWS::KMS::Key", "DataKey")
-    assert statement["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
-    assert statement["Condition"]["StringEquals"]["kms:ViaService"] == {
-        "Fn::Join": ["", ["s3.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
-    }
-    data_id = _logical_id(kms_template, "AWS::S3::Bucket", "PipelineBucket")
-    bucket_arn = {"Fn::GetAtt": [data_id, "Arn"]}
-    # Both the bucket (S3 Bucket Keys) and its objects must be admitted.
-    assert statement["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"] == [
-        bucket_arn,
-        {"Fn::Join": ["", [bucket_arn, "/data/year=*"]]},
-        {"Fn::Join": ["", [bucket_arn, "/errors/*"]]},
-    ]
-
-
-def test_options_reach_the_destination(kms_template: Template) -> None:
-    destination = _destination(kms_template)
+def test_options_reach_the_destination(kms_pipeline: BuiltPipeline) -> None:
+    destination = destination_of(kms_pipeline.template)
     assert destination["BufferingHints"] == {"IntervalInSeconds": 60, "SizeInMBs": 64}
     assert destination["CompressionFormat"] == "Snappy"
     assert destination["FileExtension"] == ".json.snappy"
     assert destination["CustomTimeZone"] == "Asia/Seoul"
-    assert _stream(kms_template)["Properties"]["DeliveryStreamName"] == "web-logs"
-
-
-def test_destroy_deletes_buckets_and_their_objects(kms_template: Template) -> None:
-    for bucket in resources_of(kms_template, "AWS::S3::Bucket").values():
-        assert bucket["DeletionPolicy"] == "Delete"
-    assert len(resources_of(kms_template, "Custom::S3AutoDeleteObjects")) == 2
+    assert stream_of(kms_pipeline.template)["Properties"]["DeliveryStreamName"] == "web-logs"
 
 
 def test_stream_customer_key_is_used_for_direct_put() -> None:
-    app = make_app()
-    stack = cdk.Stack(app, "Test")
+    stack = cdk.Stack(make_app(), "Test")
     key = kms.Key(stack, "StreamKey", enable_key_rotation=True)
     FirehoseToS3(stack, "Pipeline", stream_encryption_key=key)
-    encryption = _stream(template_json(stack))["Properties"]["DeliveryStreamEncryptionConfigurationInput"]
+    encryption = stream_of(template_json(stack))["Properties"]["DeliveryStreamEncryptionConfigurationInput"]
     assert encryption["KeyType"] == "CUSTOMER_MANAGED_CMK"
     assert encryption["KeyARN"] == {"Fn::GetAtt": [stack.get_logical_id(key.node.default_child), "Arn"]}  # type: ignore[arg-type]
 
 
 def test_bring_your_own_bucket_creates_no_bucket() -> None:
-    app = make_app()
-    stack = cdk.Stack(app, "Test")
+    stack = cdk.Stack(make_app(), "Test")
     bucket = s3.Bucket.from_bucket_name(stack, "Existing", "my-existing-bucket")
     pipeline = FirehoseToS3(stack, "Pipeline", bucket=bucket)
     template = template_json(stack)
     assert not resources_of(template, "AWS::S3::Bucket")
     assert pipeline.bucket is bucket
     assert pipeline.access_logs_bucket is None
-    assert _statement(template, "DeliveryBucket")["Resource"] == {
+    assert statement(template, "DeliveryBucket")["Resource"] == {
         "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::my-existing-bucket"]]
     }
 
 
-def test_custom_static_prefix_scopes_objects_to_it() -> None:
-    _, _, template = _build(data_output_prefix="firehose-output/", error_output_prefix="firehose-errors/")
-    resources = _statement(template, "DeliveryObjects")["Resource"]
-    suffixes = [r["Fn::Join"][1][1] for r in resources]
-    assert suffixes == ["/firehose-errors/*", "/firehose-output/*"]
-
-
-def test_prefix_starting_with_an_expression_needs_the_whole_bucket() -> None:
-    _, _, template = _build(
-        data_output_prefix="!{timestamp:yyyy}/", error_output_prefix="!{firehose:error-output-type}/"
-    )
-    resources = _as_list(_statement(template, "DeliveryObjects")["Resource"])
-    assert [r["Fn::Join"][1][1] for r in resources] == ["/*"]
-
-
 # --- attributes, grants and metrics ---------------------------------------------------------------------
-def test_attributes_are_the_underlying_resources(default: tuple[cdk.Stack, FirehoseToS3, Template]) -> None:
-    _, pipeline, _ = default
+def test_attributes_are_the_underlying_resources(default_pipeline: BuiltPipeline) -> None:
+    pipeline = default_pipeline.pipeline
     assert isinstance(pipeline.delivery_stream, firehose.DeliveryStream)
     assert isinstance(pipeline.bucket, s3.Bucket)
     assert isinstance(pipeline.role, iam.Role)
+    assert pipeline.role is pipeline.delivery_role.role
     assert pipeline.backup_bucket is None
     assert pipeline.encryption_key is None
     assert pipeline.log_group is not None
+    assert [s.node.id for s in pipeline.log_streams] == ["S3Destination"]
+    assert pipeline.transform_function is None
+    assert pipeline.library_transform is None
+    assert isinstance(pipeline.monitoring, DeliveryStreamMonitoring)
+
+
+def test_config_is_the_resolved_configuration(default_pipeline: BuiltPipeline) -> None:
+    config = default_pipeline.pipeline.config
+    assert isinstance(config, ResolvedPipeline)
+    assert config.buffering_size.to_mebibytes() == 5
+    assert config.compression is not None
+    assert config.compression.value == "GZIP"
+    assert config.processors == ()
+    assert config.backup is False
+    assert config.options.buffering_interval.to_seconds() == 300
+
+
+def test_analytics_exist_only_with_an_analytics_option(default_pipeline: BuiltPipeline) -> None:
+    assert default_pipeline.pipeline.analytics is None
+    assert default_pipeline.pipeline.athena_table is None
+    pipeline = FirehoseToS3(
+        cdk.Stack(make_app(), "Test"), "Pipeline", query_table=QueryTable(columns={"message": "string"})
+    )
+    assert isinstance(pipeline.analytics, PipelineAnalytics)
+    assert pipeline.athena_table is not None
+    assert pipeline.athena_table is pipeline.analytics.athena_table
+    assert pipeline.athena_table.table_name == "pipeline"
+
+
+def _producer_statement(build: Any) -> tuple[dict[str, Any], str]:
+    """Build a pipeline and a producer role, call ``build(pipeline, role)``: the role's statement, the stream id."""
+    stack = cdk.Stack(make_app(), "Test")
+    pipeline = FirehoseToS3(stack, "Pipeline")
+    producer = iam.Role(stack, "Producer", assumed_by=iam.AccountRootPrincipal())
+    build(pipeline, producer)
+    template = template_json(stack)
+    (policy,) = resources_of(template, "AWS::IAM::Policy").values()
+    (granted,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    return granted, logical_id(template, "AWS::KinesisFirehose::DeliveryStream")
 
 
 def test_grant_put_records_is_scoped_to_the_stream() -> None:
-    app = make_app()
-    stack = cdk.Stack(app, "Test")
-    pipeline = FirehoseToS3(stack, "Pipeline")
-    producer = iam.Role(stack, "Producer", assumed_by=iam.AccountRootPrincipal())
-    pipeline.grant_put_records(producer)
-    template = template_json(stack)
-    policy = next(iter(resources_of(template, "AWS::IAM::Policy").values()))
-    statement = policy["Properties"]["PolicyDocument"]["Statement"][0]
-    assert sorted(statement["Action"]) == ["firehose:PutRecord", "firehose:PutRecordBatch"]
-    stream_id = _logical_id(template, "AWS::KinesisFirehose::DeliveryStream")
-    assert statement["Resource"] == {"Fn::GetAtt": [stream_id, "Arn"]}
+    granted, stream_id = _producer_statement(lambda pipeline, role: pipeline.grant_put_records(role))
+    assert sorted(granted["Action"]) == ["firehose:PutRecord", "firehose:PutRecordBatch"]
+    assert granted["Resource"] == {"Fn::GetAtt": [stream_id, "Arn"]}
+
+
+def test_grant_gives_exactly_the_named_actions_on_the_stream() -> None:
+    granted, stream_id = _producer_statement(
+        lambda pipeline, role: pipeline.grant(
+            role, "firehose:DescribeDeliveryStream", "firehose:ListTagsForDeliveryStream"
+        )
+    )
+    assert granted == {
+        "Action": ["firehose:DescribeDeliveryStream", "firehose:ListTagsForDeliveryStream"],
+        "Effect": "Allow",
+        "Resource": {"Fn::GetAtt": [stream_id, "Arn"]},
+    }
 
 
 @pytest.mark.parametrize(
@@ -382,70 +225,55 @@ def test_grant_put_records_is_scoped_to_the_stream() -> None:
         ("metric_delivery_to_s3_data_freshness", "DeliveryToS3.DataFreshness", "Maximum"),
         ("metric_delivery_to_s3_success", "DeliveryToS3.Success", "Average"),
         ("metric_delivery_to_s3_records", "DeliveryToS3.Records", "Sum"),
+        ("metric_backup_to_s3_data_freshness", "BackupToS3.DataFreshness", "Maximum"),
+        ("metric_backup_to_s3_success", "BackupToS3.Success", "Average"),
+        ("metric_backup_to_s3_records", "BackupToS3.Records", "Sum"),
     ],
 )
-def test_metric_helpers(
-    default: tuple[cdk.Stack, FirehoseToS3, Template], method: str, metric_name: str, statistic: str
-) -> None:
-    stack, pipeline, _ = default
+def test_metric_helpers(default_pipeline: BuiltPipeline, method: str, metric_name: str, statistic: str) -> None:
+    stack, pipeline = default_pipeline.stack, default_pipeline.pipeline
     metric = getattr(pipeline, method)()
     assert metric.namespace == "AWS/Firehose"
     assert metric.metric_name == metric_name
     assert metric.statistic == statistic
     assert metric.period.to_seconds() == 300
+    assert list(metric.dimensions) == ["DeliveryStreamName"]
     dimension = stack.resolve(metric.dimensions["DeliveryStreamName"])
     assert dimension == {"Ref": stack.get_logical_id(pipeline.delivery_stream.node.default_child)}  # type: ignore[arg-type]
 
 
+def test_metric_period_can_be_changed(default_pipeline: BuiltPipeline) -> None:
+    metric = default_pipeline.pipeline.metric_backup_to_s3_records(period=cdk.Duration.minutes(1))
+    assert metric.period.to_seconds() == 60
+    assert default_pipeline.pipeline.metric("DeliveryToS3.Bytes").statistic == "Sum"
+
+
 # --- source-record backup -------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def backup_template() -> Template:
-    return _build(source_backup=True, bucket_encryption=s3.BucketEncryption.KMS)[2]
-
-
-def test_backup_goes_to_a_hardened_backup_bucket(backup_template: Template) -> None:
-    destination = _destination(backup_template)
+def test_backup_goes_to_a_hardened_backup_bucket(backup_pipeline: BuiltPipeline) -> None:
+    template = backup_pipeline.template
+    destination = destination_of(template)
     assert destination["S3BackupMode"] == "Enabled"
     backup = destination["S3BackupConfiguration"]
-    backup_id = _logical_id(backup_template, "AWS::S3::Bucket", "BackupBucket")
+    backup_id = logical_id(template, "AWS::S3::Bucket", "BackupBucket")
     assert backup["BucketARN"] == {"Fn::GetAtt": [backup_id, "Arn"]}
     assert backup["Prefix"] == "source-records/"
     assert backup["CompressionFormat"] == "GZIP"
     assert backup["BufferingHints"]["IntervalInSeconds"] >= 60  # zero buffering is not allowed for backup
-    bucket = backup_template["Resources"][backup_id]
+    bucket = template["Resources"][backup_id]
     assert bucket["DeletionPolicy"] == "Retain"
     assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
     assert bucket["Properties"]["LoggingConfiguration"]["LogFilePrefix"] == "backup-bucket/"
     assert bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["BucketKeyEnabled"]
+    assert backup_pipeline.pipeline.backup_bucket is not None
+    assert [s.node.id for s in backup_pipeline.pipeline.log_streams] == ["S3Destination", "S3Backup"]
 
 
-def test_backup_has_its_own_log_stream_and_scoped_permissions(backup_template: Template) -> None:
-    backup = _destination(backup_template)["S3BackupConfiguration"]
-    backup_stream = backup["CloudWatchLoggingOptions"]["LogStreamName"]
-    main_stream = _destination(backup_template)["CloudWatchLoggingOptions"]["LogStreamName"]
-    assert backup_stream != main_stream
-    resources = _as_list(_statement(backup_template, "ErrorLogging")["Resource"])
-    assert len(resources) == 2
-    backup_id = _logical_id(backup_template, "AWS::S3::Bucket", "BackupBucket")
-    objects = _statement(backup_template, "BackupObjects")
-    assert objects["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [backup_id, "Arn"]}, "/source-records/*"]]}
-    assert sorted(objects["Action"]) == sorted(S3_OBJECT_ACTIONS)
-    assert "BackupKms" in {s["Sid"] for s in _policy_statements(backup_template)}
-
-
-def test_backup_bucket_without_backup_is_rejected() -> None:
-    app = make_app()
-    stack = cdk.Stack(app, "Test")
-    bucket = s3.Bucket.from_bucket_name(stack, "Existing", "backup")
-    with pytest.raises(ValueError, match="backup_bucket is set but source backup is off"):
-        FirehoseToS3(stack, "Pipeline", backup_bucket=bucket, source_backup=False)
-
-
-# --- monitoring wiring (the alarm set itself is tested in test_monitoring.py) ----------------------------
-def test_default_pipeline_has_alarms_topic_and_dashboard(default: tuple[cdk.Stack, FirehoseToS3, Template]) -> None:
-    _, pipeline, template = default
+# --- monitoring wiring (the alarm set itself is tested in monitoring/) ----------------------------------
+def test_default_pipeline_has_alarms_topic_and_dashboard(default_pipeline: BuiltPipeline) -> None:
+    pipeline, template = default_pipeline.pipeline, default_pipeline.template
     assert pipeline.alarm_topic is not None
     assert pipeline.dashboard is not None
+    assert pipeline.alarms is pipeline.monitoring.alarms
     assert {"DeliveryFreshness", "DeliverySuccess", "ThrottledRecords"} <= set(pipeline.alarms)
     assert "KinesisLag" not in pipeline.alarms
     assert len(resources_of(template, "AWS::CloudWatch::Alarm")) == len(pipeline.alarms)
@@ -455,44 +283,37 @@ def test_default_pipeline_has_alarms_topic_and_dashboard(default: tuple[cdk.Stac
         if a["Properties"].get("MetricName") == "DeliveryToS3.DataFreshness"
     )
     assert freshness["Dimensions"] == [
-        {"Name": "DeliveryStreamName", "Value": {"Ref": _logical_id(template, "AWS::KinesisFirehose::DeliveryStream")}}
+        {"Name": "DeliveryStreamName", "Value": {"Ref": logical_id(template, "AWS::KinesisFirehose::DeliveryStream")}}
     ]
 
 
-def test_kinesis_pipeline_alarms_follow_the_source(kinesis_source: tuple[cdk.Stack, FirehoseToS3, Template]) -> None:
-    alarms = kinesis_source[1].alarms
+def test_kinesis_pipeline_alarms_follow_the_source(kinesis_pipeline: BuiltPipeline) -> None:
+    alarms = kinesis_pipeline.pipeline.alarms
     assert "KinesisLag" in alarms
     assert "ThrottledRecords" not in alarms
 
 
 def test_monitoring_can_be_switched_off() -> None:
-    _, pipeline, template = _build(monitoring=MonitoringOptions(enabled=False, dashboard=False))
-    assert pipeline.alarm_topic is None
-    assert pipeline.alarms == {}
-    assert pipeline.dashboard is None
-    assert not resources_of(template, "AWS::CloudWatch::Alarm")
-    assert not resources_of(template, "AWS::SNS::Topic")
+    built = build_pipeline(monitoring=MonitoringOptions(enabled=False, dashboard=False))
+    assert built.pipeline.alarm_topic is None
+    assert built.pipeline.alarms == {}
+    assert built.pipeline.dashboard is None
+    assert not resources_of(built.template, "AWS::CloudWatch::Alarm")
+    assert not resources_of(built.template, "AWS::SNS::Topic")
 
 
 # --- transform wiring -----------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def transformed() -> tuple[cdk.Stack, FirehoseToS3, Template]:
-    return _build(
-        transform=TransformOptions(drop_fields=("email",)),
-        transform_processor=ProcessorOptions(retries=0, buffer_size=cdk.Size.kibibytes(512)),
-    )
-
-
 def _processor_parameters(template: Template) -> dict[str, Any]:
-    processors = _destination(template)["ProcessingConfiguration"]["Processors"]
+    processors = destination_of(template)["ProcessingConfiguration"]["Processors"]
     assert [p["Type"] for p in processors] == ["Lambda"]
     return {p["ParameterName"]: p["ParameterValue"] for p in processors[0]["Parameters"]}
 
 
-def test_transform_is_wired_as_the_lambda_processor(transformed: tuple[cdk.Stack, FirehoseToS3, Template]) -> None:
-    _, pipeline, template = transformed
-    assert pipeline.transform is not None
-    function_id = _logical_id(template, "AWS::Lambda::Function", "Transform")
+def test_transform_is_wired_as_the_lambda_processor(transformed_pipeline: BuiltPipeline) -> None:
+    pipeline, template = transformed_pipeline.pipeline, transformed_pipeline.template
+    assert isinstance(pipeline.library_transform, TransformFunction)
+    assert pipeline.transform_function is pipeline.library_transform.function
+    function_id = logical_id(template, "AWS::Lambda::Function", "Transform")
     parameters = _processor_parameters(template)
     assert parameters["LambdaArn"] == {"Fn::GetAtt": [function_id, "Arn"]}
     assert parameters["NumberOfRetries"] == "0"  # honoured, unlike the L2
@@ -502,73 +323,72 @@ def test_transform_is_wired_as_the_lambda_processor(transformed: tuple[cdk.Stack
     assert environment["DROP_FIELDS"] == "email"
 
 
-def test_transform_grants_exactly_invoke_and_configuration(
-    transformed: tuple[cdk.Stack, FirehoseToS3, Template],
-) -> None:
-    template = transformed[2]
-    function_id = _logical_id(template, "AWS::Lambda::Function", "Transform")
-    statement = _statement(template, "InvokeTransform")
-    assert sorted(statement["Action"]) == ["lambda:GetFunctionConfiguration", "lambda:InvokeFunction"]
-    assert statement["Resource"] == {"Fn::GetAtt": [function_id, "Arn"]}
-
-
-def test_transform_turns_source_backup_and_its_alarms_on(
-    transformed: tuple[cdk.Stack, FirehoseToS3, Template],
-) -> None:
-    _, pipeline, template = transformed
-    assert _destination(template)["S3BackupMode"] == "Enabled"
+def test_transform_turns_source_backup_and_its_alarms_on(transformed_pipeline: BuiltPipeline) -> None:
+    pipeline, template = transformed_pipeline.pipeline, transformed_pipeline.template
+    assert destination_of(template)["S3BackupMode"] == "Enabled"
     assert pipeline.backup_bucket is not None
     assert {"TransformSuccess", "TransformErrors", "TransformRecordsFailed", "BackupFreshness"} <= set(pipeline.alarms)
 
 
 def test_own_function_is_used_as_is_without_library_metrics() -> None:
-    app = make_app()
-    stack = cdk.Stack(app, "Test")
-    function = lambda_.Function(
-        stack,
-        "Mine",
-        runtime=lambda_.Runtime.PYTHON_3_13,
-        handler="index.handler",
-        code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
-        timeout=cdk.Duration.minutes(2),
-    )
+    stack = cdk.Stack(make_app(), "Test")
+    function = _inline_function(stack, "Mine", cdk.Duration.minutes(2))
     pipeline = FirehoseToS3(stack, "Pipeline", transform=function)
     template = template_json(stack)
     function_id = stack.get_logical_id(function.node.default_child)  # type: ignore[arg-type]
     assert _processor_parameters(template)["LambdaArn"] == {"Fn::GetAtt": [function_id, "Arn"]}
-    assert pipeline.transform is None
+    assert pipeline.library_transform is None
     assert pipeline.transform_function is function
     assert "TransformRecordsFailed" not in pipeline.alarms  # a user function emits no such metric
     assert "TransformDuration" in pipeline.alarms
 
 
 def test_imported_function_is_accepted() -> None:
-    app = make_app()
-    stack = cdk.Stack(app, "Test")
+    stack = cdk.Stack(make_app(), "Test")
     function = lambda_.Function.from_function_arn(
         stack, "Imported", "arn:aws:lambda:eu-west-1:123456789012:function:transform"
     )
     pipeline = FirehoseToS3(stack, "Pipeline", transform=function)
     assert pipeline.transform_function is function
     assert "TransformDuration" in pipeline.alarms
+    # Its timeout is unknown: monitoring assumes Firehose's 5-minute limit.
+    assert pipeline.monitoring.transform_timeout_ms == 300_000
 
 
+# --- errors name the construct ------------------------------------------------------------------------
 def test_own_function_with_too_long_timeout_is_rejected() -> None:
-    app = make_app()
-    stack = cdk.Stack(app, "Test")
-    function = lambda_.Function(
-        stack,
-        "Slow",
-        runtime=lambda_.Runtime.PYTHON_3_13,
-        handler="index.handler",
-        code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
-        timeout=cdk.Duration.minutes(6),
-    )
+    stack = cdk.Stack(make_app(), "Test")
+    function = _inline_function(stack, "Slow", cdk.Duration.minutes(6))
     with pytest.raises(ValueError, match=r"transform function timeout must be at most 300 seconds.*got 360 s"):
         FirehoseToS3(stack, "Pipeline", transform=function)
 
 
 def test_processor_options_without_transform_are_rejected() -> None:
-    app = make_app()
     with pytest.raises(ValueError, match="transform_processor is set but transform is None"):
-        FirehoseToS3(cdk.Stack(app, "Test"), "Pipeline", transform_processor=ProcessorOptions())
+        FirehoseToS3(cdk.Stack(make_app(), "Test"), "Pipeline", transform_processor=ProcessorOptions())
+
+
+def test_backup_bucket_without_backup_is_rejected() -> None:
+    stack = cdk.Stack(make_app(), "Test")
+    bucket = s3.Bucket.from_bucket_name(stack, "Existing", "backup")
+    with pytest.raises(ValueError, match="backup_bucket is set but source backup is off"):
+        FirehoseToS3(stack, "Pipeline", backup_bucket=bucket, source_backup=False)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        # a rule of one option (PipelineOptions) ...
+        ({"delivery_stream_name": "my stream"}, "delivery_stream_name must be 1-64 characters"),
+        # ... and one of several (resolve)
+        ({"buffering_size": cdk.Size.mebibytes(129)}, "buffering_size must be between 1 and 128 MiB, got 129 MiB"),
+    ],
+)
+def test_errors_start_with_the_construct_path(options: dict[str, Any], message: str) -> None:
+    app = make_app()
+    scope = cdk.Stack(app, "Test")
+    with pytest.raises(ConfigurationError) as raised:
+        FirehoseToS3(scope, "P", **options)
+    assert str(raised.value).startswith(f"Test/P: {message}")
+    assert raised.value.path == "Test/P"
+    assert raised.value.message.startswith(message)

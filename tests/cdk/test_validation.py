@@ -1,114 +1,26 @@
-"""Bad input fails at construction time with a message naming the option, the value and what is allowed."""
+"""The checks every option rule is built from: ranges, whole units, prefixes, and ConfigurationError's path."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_kinesis as kinesis
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
+from aws_cdk import Duration, Size
 from cdk_helpers import make_app
 
-from firehose_s3_constructs import ConfigurationError, FirehoseToS3
-from firehose_s3_constructs.storage import BucketLifecycle
-from firehose_s3_constructs.validation import static_part
-
-
-@pytest.fixture(scope="module")
-def app() -> cdk.App:
-    app: cdk.App = make_app()
-    return app
-
-
-_counter = iter(range(1_000_000))
-
-
-def _pipeline(app: cdk.App, **options: Any) -> FirehoseToS3:
-    stack = cdk.Stack(app, f"Test{next(_counter)}")
-    return FirehoseToS3(stack, "Pipeline", **options)
-
-
-@pytest.mark.parametrize(
-    ("options", "expected"),
-    [
-        ({"buffering_size": cdk.Size.mebibytes(129)}, "buffering_size must be between 1 and 128 MiB, got 129 MiB"),
-        ({"buffering_size": cdk.Size.kibibytes(512)}, "buffering_size must be a whole number of MiB, got 0.5 MiB"),
-        ({"buffering_size": cdk.Size.mebibytes(0)}, "buffering_size must be between 1 and 128 MiB, got 0 MiB"),
-        (
-            {"buffering_interval": cdk.Duration.seconds(901)},
-            "buffering_interval must be between 0 and 900 seconds, got 901 s",
-        ),
-        (
-            {"buffering_interval": cdk.Duration.millis(1500)},
-            "buffering_interval must be a whole number of seconds, got 1.5 s",
-        ),
-        (
-            {"data_output_prefix": "logs/!{timestamp:yyyy}/", "error_output_prefix": None},
-            "error_output_prefix is required when data_output_prefix contains expressions",
-        ),
-        (
-            {"error_output_prefix": "errors/!{timestamp:yyyy}/"},
-            "error_output_prefix contains expressions, so it must contain !{firehose:error-output-type}",
-        ),
-        (
-            {"data_output_prefix": "data/!{firehose:error-output-type}/"},
-            "data_output_prefix cannot contain !{firehose:error-output-type}",
-        ),
-        ({"data_output_prefix": "data/!{time:yyyy}/"}, "data_output_prefix uses unknown namespace 'time'"),
-        ({"data_output_prefix": "data/!{timestamp:yyyy/"}, "data_output_prefix has an incomplete '!{' expression"),
-        ({"data_output_prefix": "x" * 1025}, "data_output_prefix must be at most 1024 characters, got 1025"),
-        (
-            {"error_output_prefix": "errors/!{firehose:error-output-type}/!{partitionKeyFromQuery:k}/"},
-            "error_output_prefix cannot use partition keys",
-        ),
-        ({"delivery_stream_name": "my stream"}, "delivery_stream_name must be 1-64 characters"),
-        ({"delivery_stream_name": "a" * 65}, "delivery_stream_name must be 1-64 characters"),
-        ({"file_extension": "json"}, "file_extension must start with '.'"),
-        ({"file_extension": ".JSON"}, "file_extension must start with '.'"),
-        ({"time_zone": cdk.TimeZone.of("Mars/Olympus_Mons")}, "time_zone must be an IANA time zone"),
-        ({"time_zone": cdk.TimeZone.of("UTC+9")}, "time_zone must be an IANA time zone"),
-        (
-            {"bucket_encryption": s3.BucketEncryption.DSSE_MANAGED},
-            "bucket_encryption must be BucketEncryption.S3_MANAGED or BucketEncryption.KMS",
-        ),
-        (
-            {"lifecycle": BucketLifecycle(noncurrent_version_expiration=cdk.Duration.hours(1))},
-            "lifecycle.noncurrent_version_expiration must be a whole number of days, at least 1 day",
-        ),
-    ],
+from firehose_s3_constructs.validation import (
+    ConfigurationError,
+    PrefixExpression,
+    check_buffering,
+    check_range,
+    literal_number,
+    literal_seconds,
+    parse_prefix,
+    prefix_keys,
+    static_part,
+    unresolved,
+    whole_mebibytes,
+    whole_seconds,
 )
-def test_bad_option_is_rejected_with_a_clear_message(app: cdk.App, options: dict[str, Any], expected: str) -> None:
-    with pytest.raises(ConfigurationError) as raised:
-        _pipeline(app, **options)
-    assert expected in str(raised.value)
-    option = expected.split(" ", maxsplit=1)[0]
-    assert option in str(raised.value)
-
-
-def test_stream_key_with_kinesis_source_is_rejected(app: cdk.App) -> None:
-    stack = cdk.Stack(app, "KinesisWithKey")
-    stream = kinesis.Stream(stack, "Source")
-    key = kms.Key(stack, "Key", enable_key_rotation=True)
-    with pytest.raises(ConfigurationError, match="stream_encryption_key cannot be used with source_stream"):
-        FirehoseToS3(stack, "Pipeline", source_stream=stream, stream_encryption_key=key)
-
-
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"buffering_size": cdk.Size.mebibytes(1), "buffering_interval": cdk.Duration.seconds(0)},
-        {"buffering_size": cdk.Size.mebibytes(128), "buffering_interval": cdk.Duration.seconds(900)},
-        {"data_output_prefix": "plain/", "error_output_prefix": None},
-        {"data_output_prefix": "!{firehose:random-string}/!{timestamp:yyyy}/"},
-        {"time_zone": cdk.TimeZone.AMERICA_NEW_YORK},
-        {"file_extension": ".json.gz"},
-        {"delivery_stream_name": "Web_logs.v1-prod"},
-    ],
-)
-def test_boundary_values_are_accepted(app: cdk.App, options: dict[str, Any]) -> None:
-    assert _pipeline(app, **options).delivery_stream is not None
 
 
 @pytest.mark.parametrize(
@@ -122,3 +34,95 @@ def test_boundary_values_are_accepted(app: cdk.App, options: dict[str, Any]) -> 
 )
 def test_static_part(prefix: str, expected: str) -> None:
     assert static_part(prefix) == expected
+
+
+def test_parse_prefix_returns_every_expression_in_order() -> None:
+    expressions = parse_prefix("p", "a/!{timestamp:yyyy}/k=!{partitionKeyFromQuery:k}/!{firehose:random-string}")
+    assert expressions == [
+        PrefixExpression("timestamp", "yyyy"),
+        PrefixExpression("partitionKeyFromQuery", "k"),
+        PrefixExpression("firehose", "random-string"),
+    ]
+    assert [e.text for e in expressions] == [
+        "!{timestamp:yyyy}",
+        "!{partitionKeyFromQuery:k}",
+        "!{firehose:random-string}",
+    ]
+    assert prefix_keys("d/a=!{partitionKeyFromQuery:a}/b=!{partitionKeyFromLambda:b}/", "partitionKeyFromLambda") == [
+        "b"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("size", "interval", "minimums", "message"),
+    [
+        (Size.mebibytes(129), Duration.seconds(60), {}, "buffering_size must be between 1 and 128 MiB, got 129 MiB"),
+        (
+            Size.mebibytes(32),
+            Duration.seconds(60),
+            {"minimum_size_mib": 64, "reason": "why"},
+            r"buffering_size must be between 64 and 128 MiB \(why\), got 32 MiB",
+        ),
+        (
+            Size.mebibytes(64),
+            Duration.seconds(30),
+            {"minimum_interval_s": 60},
+            "buffering_interval must be between 60 and 900 seconds, got 30 s",
+        ),
+    ],
+)
+def test_check_buffering_ranges(size: Size, interval: Duration, minimums: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        check_buffering(buffering_size=size, buffering_interval=interval, **minimums)  # type: ignore[arg-type]
+
+
+def test_check_buffering_accepts_the_limits() -> None:
+    check_buffering(buffering_size=Size.mebibytes(128), buffering_interval=Duration.seconds(900))
+    check_buffering(buffering_size=Size.mebibytes(1), buffering_interval=Duration.seconds(0))
+
+
+def test_whole_units() -> None:
+    assert whole_seconds("t", Duration.minutes(2)) == 120
+    assert whole_mebibytes("s", Size.gibibytes(1)) == 1024
+    with pytest.raises(ConfigurationError, match=r"t must be a whole number of seconds, got 1.5 s"):
+        whole_seconds("t", Duration.millis(1500))
+    with pytest.raises(ConfigurationError, match=r"s must be a whole number of MiB, got 0.5 MiB"):
+        whole_mebibytes("s", Size.kibibytes(512))
+
+
+def test_check_range_names_the_option_the_range_and_the_value() -> None:
+    check_range("n", 3, 1, 3)
+    with pytest.raises(ConfigurationError, match=r"^n must be between 1 and 3 seconds, got 4 seconds$"):
+        check_range("n", 4, 1, 3, "seconds")
+
+
+def test_configuration_error_is_located_at_a_construct_once() -> None:
+    scope = cdk.Stack(make_app(), "Stack")
+    error = ConfigurationError("x must be y, got z")
+    assert (str(error), error.path, error.message) == ("x must be y, got z", None, "x must be y, got z")
+    located = error.at(scope)
+    assert (str(located), located.path, located.message) == ("Stack: x must be y, got z", "Stack", "x must be y, got z")
+    assert located.at(cdk.Stack(make_app(), "Other")) is located
+    assert isinstance(located, ValueError)
+
+
+def test_tokens_pass_and_literals_are_required_only_where_synth_computes_with_them() -> None:
+    stack = cdk.Stack(make_app(), "Stack")
+    number = cdk.CfnParameter(stack, "Number", type="Number").value_as_number
+    seconds = Duration.seconds(number)
+    size = Size.mebibytes(number)
+    assert unresolved(seconds)
+    assert unresolved(size)
+    assert unresolved(number)
+    assert not unresolved(Duration.seconds(1))
+    assert whole_seconds("t", seconds) is None
+    assert whole_mebibytes("s", size) is None
+    check_range("n", number, 1, 3)
+    check_range("n", None, 1, 3)
+    check_buffering(buffering_size=size, buffering_interval=seconds)
+    assert literal_seconds("t", Duration.minutes(1), "the threshold") == 60
+    with pytest.raises(ConfigurationError, match=r"^t must be a literal Duration, not a token: the threshold$"):
+        literal_seconds("t", seconds, "the threshold")
+    with pytest.raises(ConfigurationError, match=r"^n must be a literal number, not a token: the threshold$"):
+        literal_number("n", number, "the threshold")
+    assert literal_number("n", 0.5, "the threshold") == 0.5

@@ -1,11 +1,15 @@
-"""Shared helpers for the CDK tests: the app context of cdk.json, nag reports and snapshot masking."""
+"""Shared helpers for the CDK tests: the app context of cdk.json, templates, nag reports and snapshot masking.
+
+The submodules hold the builders that several test modules share: ``pipeline`` (FirehoseToS3 stacks and their
+template accessors), ``transform``, ``monitoring`` and ``analytics``.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,7 +20,7 @@ from constructs import IConstruct
 
 from firehose_s3_constructs.compliance import acknowledgments_disabled, add_compliance_checks
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
 #: Skip asset bundling in unit tests (the bundling test turns it back on).
 NO_BUNDLING: dict[str, Any] = {"aws:cdk:bundling-stacks": []}
@@ -41,6 +45,12 @@ def template_json(stack: cdk.Stack) -> dict[str, Any]:
     return dict(Template.from_stack(stack).to_json())
 
 
+def synthesized_template(app: cdk.App, stack_name: str) -> dict[str, Any]:
+    """The template of ``stack_name`` as ``app``'s last synthesis wrote it (also after a failed validation)."""
+    template: dict[str, Any] = json.loads((Path(app.outdir) / f"{stack_name}.template.json").read_text())
+    return template
+
+
 def resources_of(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == resource_type}
 
@@ -49,6 +59,18 @@ def only(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
     found = list(resources_of(template, resource_type).values())
     assert len(found) == 1, f"expected one {resource_type}, found {len(found)}"
     return found[0]
+
+
+def logical_id(template: dict[str, Any], resource_type: str, path_fragment: str = "") -> str:
+    """The one logical id of ``resource_type`` that contains ``path_fragment``."""
+    ids = [k for k in resources_of(template, resource_type) if path_fragment in k]
+    assert len(ids) == 1, f"{resource_type} {path_fragment}: {ids}"
+    return ids[0]
+
+
+def as_list(value: Any) -> list[Any]:
+    """An IAM ``Action``/``Resource`` value as a list (CloudFormation renders a single one as a scalar)."""
+    return value if isinstance(value, list) else [value]
 
 
 def nag_findings(app: cdk.App) -> list[tuple[str, str]]:
@@ -100,10 +122,3 @@ def mask_template(template: dict[str, Any]) -> dict[str, Any]:
     masked.get("Parameters", {}).pop("BootstrapVersion", None)
     masked.pop("Rules", None)
     return masked
-
-
-def build(factory: Callable[[cdk.Stack], object], *, nag: bool = False) -> tuple[cdk.App, cdk.Stack]:
-    app = make_app(nag=nag)
-    stack = cdk.Stack(app, "Test")
-    factory(stack)
-    return app, stack
