@@ -41,10 +41,11 @@ class BatchStats:
     input records; ``bytes_out``: decoded bytes of the ``data`` of the Ok records; ``unanswerable``:
     records without a usable recordId (not returned: there is no id to return them under); ``oversize``:
     records turned ProcessingFailed to keep the response under the Lambda limit; ``reasons``:
-    ProcessingFailed reason codes. ``data_chars`` (characters of the returned ``data`` strings: exact, or an
-    upper bound when not ``data_chars_exact``), ``escape_extra`` (extra characters of echoed data that is
-    not base64 and needs JSON escapes) and ``metadata_chars`` (serialized ``metadata`` members) size the
-    response.
+    ProcessingFailed reason codes; ``fallback_chunks``: fast-path chunks that went record by record (they
+    held something unusual); ``exact_records``: records the fast path handed to the exact path.
+    ``data_chars`` (characters of the returned ``data`` strings: exact, or an upper bound when not
+    ``data_chars_exact``), ``escape_extra`` (extra characters of echoed data that is not base64 and needs
+    JSON escapes) and ``metadata_chars`` (serialized ``metadata`` members) size the response.
     """
 
     __slots__ = (
@@ -54,7 +55,9 @@ class BatchStats:
         "data_chars_exact",
         "dropped",
         "escape_extra",
+        "exact_records",
         "failed",
+        "fallback_chunks",
         "metadata_chars",
         "ok",
         "oversize",
@@ -75,6 +78,8 @@ class BatchStats:
         self.data_chars_exact = True
         self.metadata_chars = 0
         self.reasons: Counter[str] = Counter()
+        self.fallback_chunks = 0
+        self.exact_records = 0
 
 
 def emf_document(

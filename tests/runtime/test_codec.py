@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firehose_transform import codec as codec_module
 from firehose_transform.codec import (
@@ -155,3 +157,57 @@ def _orjson_installed() -> bool:
     except ImportError:
         return False
     return True
+
+
+# ---------------------------------------------------------------------------------------------- fast-path checks
+
+
+@pytest.mark.parametrize(
+    ("out", "expected"),
+    [
+        (b'{"id":1.8446744073709552e+19}', True),  # how orjson writes 2**64 read as a float
+        (b'{"id":-9.223372036854776e+18}', True),  # -(2**63) - 1
+        (b'{"id":1e+20}', True),
+        (b'{"f":1.5e+300}', True),  # a legitimate big float matches too: then the input is re-checked exactly
+        (b'{"f":1e+17}', False),  # below 2**63: cannot be an overflowed integer
+        (b'{"q":"blue+jeans size+19 e+19"}', False),  # "+" in text, even "e+19" without a digit before the "e"
+        (b'{"q":"iphone1e+19"}', True),  # text that looks exactly like one: re-checked exactly
+        (b"", False),
+    ],
+)
+def test_may_hold_big_int(out: bytes, expected: bool) -> None:
+    assert codec_module.may_hold_big_int(out) is expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b'{"a":"\\ud800"}', True),
+        (b'{"a":"\\uDC00"}', True),
+        (b'{"a":"\\u00e9 \\n"}', False),
+        (b'{"a":"\xc3\xa9"}', False),
+    ],
+)
+def test_may_hold_surrogate(raw: bytes, expected: bool) -> None:
+    assert codec_module.may_hold_surrogate(raw) is expected
+
+
+big_integers = st.integers(min_value=2**64, max_value=10**40) | st.integers(min_value=-(10**40), max_value=-(2**63) - 1)
+texts_with_plus = st.text(st.sampled_from("e+1289 .%2Bab"), max_size=16)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    before=st.dictionaries(texts_with_plus, texts_with_plus | st.floats(allow_nan=False, allow_infinity=False)),
+    big=big_integers,
+    nested=st.booleans(),
+)
+def test_every_overflowed_integer_is_caught_by_the_output_check(before: dict[str, Any], big: int, nested: bool) -> None:
+    """Soundness of the fast path's guard: orjson's output of a document with a big integer always matches."""
+    orjson = pytest.importorskip("orjson")
+    doc = {**before, "big": [{"v": big}] if nested else big}
+    raw = json.dumps(doc).encode()
+    assert has_big_int(raw)
+    assert codec_module.may_hold_big_int(orjson.dumps(orjson.loads(raw)))
+    with pytest.raises(InvalidDocumentError, match="integer_out_of_range"):
+        codec_module.STDLIB.loads(raw)

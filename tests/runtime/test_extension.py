@@ -12,7 +12,6 @@ import pytest
 
 from firehose_transform import (
     FunctionTransformer,
-    KinesisMetadata,
     RecordMetadata,
     RecordTransformer,
     TransformConfig,
@@ -74,47 +73,6 @@ def test_plain_record_transformer_uses_the_fast_loop() -> None:
     transformer = RecordTransformer(config=TransformConfig(drop_fields=("a",)), log_stream=io.StringIO())
     assert transformer.user_function() is None
     assert transformer.engine.fast_loop
-
-
-def test_metadata_of_a_kinesis_record(make_engine: EngineFactory, event_of: EventFactory) -> None:
-    seen: list[RecordMetadata] = []
-
-    def capture(doc: dict[str, Any], meta: RecordMetadata) -> dict[str, Any]:
-        seen.append(meta)
-        return doc
-
-    make_engine(user_function=capture).process(event_of({"a": 1}, kinesis=True))
-    assert seen == [
-        RecordMetadata(
-            "r0",
-            approximate_arrival_timestamp=1_700_000_000_000,
-            kinesis=KinesisMetadata(
-                shard_id="shardId-000000000001",
-                partition_key="pk0",
-                sequence_number="49590000000000000000000000000000000000000000000000000000",
-                subsequence_number=0,
-                approximate_arrival_timestamp=1_700_000_000_000,
-            ),
-            source_kinesis_stream_arn="arn:aws:kinesis:us-east-1:123456789012:stream/source",
-            delivery_stream_arn="arn:aws:firehose:us-east-1:123456789012:deliverystream/test",
-            invocation_id="invocation-1",
-            region="us-east-1",
-        )
-    ]
-    assert "shard_id='shardId-000000000001'" in repr(seen[0])
-
-
-def test_metadata_of_a_direct_put_record(make_engine: EngineFactory, event_of: EventFactory) -> None:
-    seen: list[RecordMetadata] = []
-
-    def capture(doc: dict[str, Any], meta: RecordMetadata) -> dict[str, Any]:
-        seen.append(meta)
-        return doc
-
-    make_engine(user_function=capture).process(event_of({"a": 1}))
-    assert seen[0].kinesis is None
-    assert seen[0].source_kinesis_stream_arn is None
-    assert seen[0].approximate_arrival_timestamp == 1_700_000_000_000
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Built-in steps (drop, mask, keyed hash), the hash key from Secrets Manager, and the configuration."""
+"""Built-in steps: drop, mask and keyed hash of top-level fields, and their order."""
 
 from __future__ import annotations
 
@@ -7,19 +7,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from firehose_transform import RecordTransformer, TransformConfig
-from firehose_transform.config import ConfigError, parse_field_list
 from firehose_transform.engine import Engine
-from firehose_transform.hash_key import fetch_hash_key
 from firehose_transform.steps import derive_hash_key, make_hasher, mask_string, mask_value
 
 EngineFactory = Callable[..., Engine]
 EventFactory = Callable[..., dict[str, Any]]
 Decode = Callable[[Any], bytes]
+
 
 KEY = b"test-hash-key-0123456789"  # the conftest's default key
 
@@ -32,9 +28,6 @@ def transform(engine: Engine, event: dict[str, Any], decode: Decode) -> list[Any
     return [json.loads(decode(r)) if r["result"] == "Ok" else r["result"] for r in engine.process(event)["records"]]
 
 
-# ---------------------------------------------------------------------------------------------- drop
-
-
 def test_drop_removes_top_level_fields_only(make_engine: EngineFactory, event_of: EventFactory, decode: Decode) -> None:
     docs = [{"email": "a@b.c", "keep": {"email": "nested stays"}, "pw": "x"}, {"keep": 1}]
     out = transform(make_engine(drop_fields=("email", "pw")), event_of(*docs), decode)
@@ -45,9 +38,6 @@ def test_drop_of_any_value_type(make_engine: EngineFactory, event_of: EventFacto
     values: list[Any] = [None, True, 1, 1.5, "s", [1, [2]], {"a": {"b": None}}, 1e300, -(2**63), 2**64 - 1]
     out = transform(make_engine(drop_fields=("x",)), event_of(*({"x": v, "k": 1} for v in values)), decode)
     assert out == [{"k": 1}] * len(values)
-
-
-# ---------------------------------------------------------------------------------------------- mask
 
 
 @pytest.mark.parametrize(
@@ -91,9 +81,6 @@ def test_mask_step_in_the_engine(make_engine: EngineFactory, event_of: EventFact
     ]
 
 
-# ---------------------------------------------------------------------------------------------- hash
-
-
 def test_hash_step_uses_keyed_blake2b(make_engine: EngineFactory, event_of: EventFactory, decode: Decode) -> None:
     docs = [{"ip": "10.1.2.3", "n": 1}, {"ip": None}, {"n": 2}, {"ip": 12345}, {"ip": {"b": 1, "a": [True]}}]
     out = transform(make_engine(hash_fields=("ip",)), event_of(*docs), decode)
@@ -134,128 +121,3 @@ def test_step_order_hash_mask_partition_drop(
     assert json.loads(decode(record)) == {"email": "a***@c.d", "v": 1}
     # The partition key is the hash (the clear value never reaches an S3 prefix), taken before the drop.
     assert record["metadata"] == {"partitionKeys": {"user": keyed("u-1")}}
-
-
-# ---------------------------------------------------------------------------------------------- hash key
-
-
-SECRET_ARN_NAME = "transform-hash-key"
-
-
-@pytest.mark.usefixtures("aws_env")
-def test_hash_key_is_read_once_from_secrets_manager(
-    monkeypatch: pytest.MonkeyPatch, event_of: EventFactory, decode: Decode
-) -> None:
-    with mock_aws():
-        client = boto3.client("secretsmanager", region_name="us-east-1")
-        arn = client.create_secret(Name=SECRET_ARN_NAME, SecretString="moto-secret-key")["ARN"]
-        calls: list[str] = []
-        real = boto3.client
-
-        def counting_client(*args: Any, **kwargs: Any) -> Any:
-            calls.append(args[0] if args else kwargs["service_name"])
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(boto3, "client", counting_client)
-        config = TransformConfig(hash_fields=("ip",), hash_key_secret_arn=arn)
-        transformer = RecordTransformer(config=config)
-        for _ in range(3):
-            record = transformer(event_of({"ip": "1.2.3.4"}), None)["records"][0]
-            assert json.loads(decode(record)) == {"ip": keyed("1.2.3.4", b"moto-secret-key")}
-        assert calls == ["secretsmanager"]
-
-
-class FakeSecrets:
-    def __init__(self, response: dict[str, Any]) -> None:
-        self.response = response
-        self.calls: list[str] = []
-
-    def get_secret_value(self, *, SecretId: str) -> dict[str, Any]:  # noqa: N803 - boto3's name
-        self.calls.append(SecretId)
-        return self.response
-
-
-def test_hash_key_from_an_injected_client(event_of: EventFactory, decode: Decode) -> None:
-    fake = FakeSecrets({"SecretString": "fake-key"})
-    config = TransformConfig(hash_fields=("ip",), hash_key_secret_arn="arn:secret")
-    transformer = RecordTransformer(config=config, secrets_client=fake)
-    record = transformer(event_of({"ip": "x"}))["records"][0]
-    assert json.loads(decode(record)) == {"ip": keyed("x", b"fake-key")}
-    transformer(event_of({"ip": "y"}))
-    assert fake.calls == ["arn:secret"]
-
-
-@pytest.mark.parametrize("response", [{}, {"SecretString": ""}, {"SecretBinary": b"k"}])
-def test_a_secret_without_a_string_is_a_config_error(response: dict[str, Any]) -> None:
-    with pytest.raises(ConfigError, match="SecretString"):
-        fetch_hash_key("arn:secret", FakeSecrets(response))
-
-
-# ---------------------------------------------------------------------------------------------- config
-
-
-def test_config_from_env() -> None:
-    config = TransformConfig.from_env(
-        {
-            "DROP_FIELDS": " email, password ,,email",
-            "MASK_FIELDS": "name",
-            "HASH_FIELDS": "ip",
-            "HASH_KEY_SECRET_ARN": "arn:x",
-            "OUTPUT_FORMAT": "CSV",
-            "CSV_COLUMNS": "a,b",
-            "PARTITION_KEY_FIELDS": "tenant",
-            "EVENT_TIME_FIELD": "ts",
-            "METRICS_NAMESPACE": "Custom/NS",
-            "LOG_LEVEL": "debug",
-            "AWS_LAMBDA_FUNCTION_NAME": "fn",
-        }
-    )
-    assert config.drop_fields == ("email", "password")
-    assert config.mask_fields == ("name",)
-    assert config.hash_fields == ("ip",)
-    assert config.output_format == "csv"
-    assert config.csv_columns == ("a", "b")
-    assert config.partition_key_fields == ("tenant",)
-    assert config.event_time_field == "ts"
-    assert config.metrics_namespace == "Custom/NS"
-    assert config.log_level == "DEBUG"
-    assert config.function_name == "fn"
-    assert config.partitioning
-    assert "drop_fields=('email', 'password')" in repr(config)
-
-
-def test_config_defaults() -> None:
-    config = TransformConfig.from_env({})
-    assert config.drop_fields == config.mask_fields == config.hash_fields == ()
-    assert config.output_format == "json"
-    assert config.metrics_namespace == "FirehoseS3Constructs/Transform"
-    assert config.function_name == "unknown"
-    assert config.log_level == "INFO"
-    assert not config.partitioning
-
-
-@pytest.mark.parametrize(
-    ("env", "message"),
-    [
-        ({"OUTPUT_FORMAT": "xml"}, "OUTPUT_FORMAT"),
-        ({"OUTPUT_FORMAT": "csv"}, "CSV_COLUMNS"),
-        ({"HASH_FIELDS": "ip"}, "HASH_KEY_SECRET_ARN"),
-        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
-        ({"EVENT_TIME_FIELD": "ts", "PARTITION_KEY_FIELDS": "year,tenant"}, "PARTITION_KEY_FIELDS"),
-        ({"HASH_FIELDS": "ip", "MASK_FIELDS": "ip", "HASH_KEY_SECRET_ARN": "arn"}, "HASH_FIELDS and MASK_FIELDS"),
-    ],
-)
-def test_invalid_config_names_the_variable(env: dict[str, str], message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
-        TransformConfig.from_env(env)
-
-
-def test_parse_field_list() -> None:
-    assert parse_field_list(None) == ()
-    assert parse_field_list(" , ,") == ()
-    assert parse_field_list("b,a,b") == ("b", "a")
-
-
-def test_engine_requires_a_hash_key() -> None:
-    with pytest.raises(ConfigError, match="hash key"):
-        Engine(TransformConfig(hash_fields=("ip",), hash_key_secret_arn="arn"))

@@ -8,18 +8,10 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from firehose_transform.contract import LAMBDA_RESPONSE_LIMIT
 from firehose_transform.engine import Engine
 from firehose_transform.observability import BatchStats
-from firehose_transform.protocol import (
-    RESPONSE_LIMIT,
-    failed_size,
-    record_size,
-    response_size,
-)
-from firehose_transform.shapes import ResponseRecord
+from firehose_transform.protocol import RESPONSE_LIMIT, response_size
 
 EngineFactory = Callable[..., Engine]
 EventFactory = Callable[..., dict[str, Any]]
@@ -32,33 +24,6 @@ def runtime_size(response: Any) -> int:
     utf8_form = len(json.dumps(response, ensure_ascii=False).encode("utf-8"))
     assert utf8_form <= ascii_form
     return ascii_form
-
-
-SAMPLE_RECORDS: list[ResponseRecord] = [
-    {"recordId": "4954698668313554428650745793632167567570019247115678515400", "result": "Ok", "data": "e30K"},
-    {"recordId": 'r-ü-😀-"-\\-\n', "result": "Dropped", "data": "e30="},
-    {"recordId": "x", "result": "ProcessingFailed", "data": 'not base64: "é\\\x01'},
-    {"recordId": "y", "result": "Ok", "data": "", "metadata": {"partitionKeys": {}}},
-    {
-        "recordId": "z",
-        "result": "Ok",
-        "data": "e30K",
-        "metadata": {"partitionKeys": {"tenant": 'ä"b', "year": "2024", "😀": "\u2028"}},
-    },
-]
-
-
-@pytest.mark.parametrize("record", SAMPLE_RECORDS)
-def test_record_size_is_the_serialized_size(record: ResponseRecord) -> None:
-    assert record_size(record) == len(json.dumps(record))
-
-
-def test_response_size_is_the_serialized_size() -> None:
-    assert response_size([]) == len(json.dumps({"records": []}))
-    assert response_size(SAMPLE_RECORDS) == len(json.dumps({"records": SAMPLE_RECORDS}))
-    assert failed_size("id", "e30=") == len(
-        json.dumps({"recordId": "id", "result": "ProcessingFailed", "data": "e30="})
-    )
 
 
 def test_engine_accounting_matches_the_serialization(make_engine: EngineFactory, event_of: EventFactory) -> None:
