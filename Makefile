@@ -19,7 +19,7 @@ test: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
-	FIREHOSE_TRANSFORM_PURE_PYTHON=1 $(BIN)/pytest tests/transform
+	FIREHOSE_TRANSFORM_PURE_PYTHON=1 $(BIN)/pytest tests/runtime
 	$(MAKE) --no-print-directory synth
 	$(MAKE) --no-print-directory lint-templates checkov
 
