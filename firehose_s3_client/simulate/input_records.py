@@ -33,7 +33,7 @@ __all__ = ["ArrivalClock", "InputStats", "KinesisMetadata", "read_records"]
 
 #: Kinesis Data Streams PutRecord: data + partition key at most 1 MiB.
 KINESIS_MAX_RECORD_BYTES = 1024 * 1024
-BLOCK_RECORDS = 8192
+CHUNK_BYTES = 1 << 20
 
 
 @dataclass
@@ -102,12 +102,6 @@ class KinesisMetadata:
         return out
 
 
-def _lines(source: IO[bytes], stats: InputStats) -> Iterator[tuple[int, bytes]]:
-    for number, line in enumerate(source, start=1):
-        stats.lines = number
-        yield number, line
-
-
 def read_records(
     source: IO[bytes], *, mode: str, limit: int, stats: InputStats, stream_name: str = "simulated"
 ) -> Iterator[list[bytes]]:
@@ -115,25 +109,50 @@ def read_records(
     if mode == "aggregate":
         yield from _aggregated(source, limit=limit, stats=stats, stream_name=stream_name)
         return
-    block: list[bytes] = []
-    for number, line in _lines(source, stats):
+    for block, terminated in _line_blocks(source):
+        first = stats.lines + 1
+        stats.lines += len(block)
+        records = _records(block, mode, terminated)
         if mode == "lines":
-            body = line.rstrip(b"\r\n")
-            if not body.strip(b" \t\r"):
-                stats.blank_lines += 1
-                continue
-            record = body + b"\n"
-        else:
-            record = line
-        if len(record) > limit:
-            stats.reject(number, len(record))
-            continue
-        block.append(record)
-        if len(block) >= BLOCK_RECORDS:
-            yield block
-            block = []
-    if block:
-        yield block
+            stats.blank_lines += len(block) - len(records)
+        if records and max(map(len, records)) > limit:
+            records = _without_oversized(block, first=first, mode=mode, terminated=terminated, limit=limit, stats=stats)
+        if records:
+            yield records
+
+
+def _records(block: list[bytes], mode: str, terminated: bool) -> list[bytes]:
+    if mode == "raw":
+        return [line + b"\n" for line in block] if terminated else block
+    lines = [line.rstrip(b"\r") for line in block] if any(b"\r" in line for line in block) else block
+    return [line + b"\n" for line in lines if line.strip(b" \t\r")]
+
+
+def _line_blocks(source: IO[bytes]) -> Iterator[tuple[list[bytes], bool]]:
+    """The input's lines in blocks, without their ``\n`` (``terminated`` is False only for a last line that
+    had none), read 1 MiB at a time: the splitting is done in C, not line by line."""
+    pending = b""
+    while chunk := source.read(CHUNK_BYTES):
+        pieces = (pending + chunk).split(b"\n") if pending else chunk.split(b"\n")
+        pending = pieces.pop()
+        if pieces:
+            yield pieces, True
+    if pending:
+        yield [pending], False
+
+
+def _without_oversized(
+    block: list[bytes], *, first: int, mode: str, terminated: bool, limit: int, stats: InputStats
+) -> list[bytes]:
+    """The block's records without those the API would refuse, each counted with its line number."""
+    kept = []
+    for number, line in enumerate(block, start=first):
+        for record in _records([line], mode, terminated):
+            if len(record) > limit:
+                stats.reject(number, len(record))
+            else:
+                kept.append(record)
+    return kept
 
 
 class _LocalFirehose:
@@ -160,20 +179,19 @@ def _aggregated(source: IO[bytes], *, limit: int, stats: InputStats, stream_name
     producer = FirehoseProducer(
         stream_name, client=_LocalFirehose(ready.append), aggregate=True, max_buffered_seconds=None
     )
-    for number, line in _lines(source, stats):
-        body = line.rstrip(b"\r\n")
-        if not body.strip(b" \t\r"):
-            stats.blank_lines += 1
-            continue
-        if len(body) + 1 > limit:
-            stats.reject(number, len(body) + 1)
-            continue
-        try:
-            producer.put(body + b"\n")
-        except RecordTooLargeError:
-            stats.reject(number, len(body) + 1)
-        while ready:
-            yield ready.pop(0)
+    for lines, _ in _line_blocks(source):
+        for line in lines:
+            stats.lines += 1
+            body = line.rstrip(b"\r")
+            if not body.strip(b" \t\r"):
+                stats.blank_lines += 1
+                continue
+            try:
+                producer.put(body + b"\n")
+            except RecordTooLargeError:
+                stats.reject(stats.lines, len(body) + 1)
+            while ready:
+                yield ready.pop(0)
     producer.close()
     while ready:
         yield ready.pop(0)

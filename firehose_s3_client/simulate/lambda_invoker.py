@@ -32,7 +32,7 @@ from typing import IO, Any
 from firehose_s3_client.simulate.lambda_function import FunctionSpec
 from firehose_transform.contract import LAMBDA_RESPONSE_LIMIT
 
-__all__ = ["RECORD_ID_PREFIX", "Invocation", "InvocationRequest", "LambdaInvoker"]
+__all__ = ["Invocation", "InvocationRequest", "LambdaInvoker", "record_id_prefix"]
 
 _HEADER = struct.Struct("<II")
 _WORKER = Path(__file__).with_name("lambda_worker.py")
@@ -50,8 +50,13 @@ FUNCTION_ERROR = (
 )
 
 
-#: Record IDs are 56 decimal digits, like Firehose's: this prefix and a 16-digit record number.
-RECORD_ID_PREFIX = "4960" + "0" * 36
+
+
+def record_id_prefix(invocation: int) -> str:
+    """The first 40 of the 56 decimal digits of a batch's record IDs (Firehose's are 56 digits too); the last
+    16 are the record's position in the batch, so every ID of a run is unique."""
+    return f"4960{invocation:036d}"
+
 
 
 @dataclass(frozen=True)
@@ -62,16 +67,15 @@ class InvocationRequest:
     delivery_stream_arn: str
     region: str
     source_kinesis_stream_arn: str | None
-    #: The number of the batch's first record; record IDs are consecutive.
-    first_record: int
+    #: The batch's number in the run (its record IDs start with :func:`record_id_prefix` of it).
+    invocation: int
     arrivals: list[int]
     datas: list[bytes]
     kinesis: list[dict[str, Any]] | None = None
 
     def record_ids(self) -> list[str]:
         return [
-            f"{RECORD_ID_PREFIX}{number:016d}"
-            for number in range(self.first_record, self.first_record + len(self.datas))
+            f"{record_id_prefix(self.invocation)}{position:016d}" for position in range(len(self.datas))
         ]
 
     def event(self) -> dict[str, Any]:
@@ -103,8 +107,7 @@ class InvocationRequest:
             "delivery_stream_arn": self.delivery_stream_arn,
             "region": self.region,
             "source_kinesis_stream_arn": self.source_kinesis_stream_arn,
-            "record_id_prefix": RECORD_ID_PREFIX,
-            "first_record": self.first_record,
+            "record_id_prefix": record_id_prefix(self.invocation),
             "arrivals": self.arrivals,
             "lengths": [len(data) for data in self.datas],
             "kinesis": self.kinesis,

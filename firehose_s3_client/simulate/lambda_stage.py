@@ -74,7 +74,6 @@ class LambdaStage:
         self.errors = errors
         self.tally = tally
         self.rng = rng
-        self._next_id = 0
         self.stream_arn = stream_arn
         self.region = region
         self.source_kinesis_arn = source_kinesis_arn
@@ -133,14 +132,12 @@ class LambdaStage:
     # ------------------------------------------------------------------ invocation
 
     def _request(self, batch: RecordBatch) -> InvocationRequest:
-        first = self._next_id
-        self._next_id += len(batch)
         return InvocationRequest(
             invocation_id=str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
             delivery_stream_arn=self.stream_arn,
             region=self.region,
             source_kinesis_stream_arn=self.source_kinesis_arn,
-            first_record=first,
+            invocation=self.invocations,
             arrivals=batch.arrivals,
             datas=batch.datas,
             kinesis=batch.kinesis,
@@ -148,8 +145,8 @@ class LambdaStage:
 
     def _invoke(self, batch: RecordBatch, now: int) -> None:
         self._event_bytes = 0
-        request = self._request(batch)
         self.invocations += 1
+        request = self._request(batch)
         attempts = 0
         outcome = Invocation("error")
         while attempts <= self.processor.retries:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import binascii
 import functools
-import gc
 import importlib
 import importlib.machinery
 import importlib.util
@@ -177,13 +176,22 @@ def _load_checker(path: str) -> Any:
     return module
 
 
+_POSITIONS: list[str] = []
+
+
+def _positions(count: int) -> list[str]:
+    """The 16-digit positions of a batch's records (made once: a batch has at most a few thousand records)."""
+    while len(_POSITIONS) < count:
+        _POSITIONS.append(f"{len(_POSITIONS):016d}")
+    return _POSITIONS[:count]
+
+
 def _event(header: dict[str, Any], body: bytearray, b64encode: Any) -> dict[str, Any]:
     """The Firehose event of an invoke frame (see :meth:`InvocationRequest.event` on the host side)."""
     prefix = header["record_id_prefix"]
     view = memoryview(body)
     ends = list(accumulate(header["lengths"]))
-    first = header["first_record"]
-    ids = [f"{prefix}{number:016d}" for number in range(first, first + len(ends))]
+    ids = [prefix + position for position in _positions(len(ends))]
     datas = [b64encode(view[start:end]) for start, end in pairwise([0, *ends])]
     records = [
         {"recordId": record_id, "approximateArrivalTimestamp": arrival, "data": data}
@@ -208,11 +216,8 @@ def _invoke(
     config: dict[str, Any], handler: Any, checker: Any, frame: tuple[dict[str, Any], bytearray], codecs: _Codecs
 ) -> tuple[dict[str, Any], bytes]:
     header, body = frame
-    gc.disable()  # the event and its check allocate many acyclic objects: no collection passes over them
     event = _event(header, body, codecs.b64encode)
     record_ids = [record["recordId"] for record in event["records"]]
-    gc.freeze()  # ...nor while the function runs (its own objects are collected as usual)
-    gc.enable()
     context = LambdaContext(config, header["request_id"], header["deadline_ms"])
     started = time.perf_counter()
     print(f"START RequestId: {context.aws_request_id} Version: $LATEST", flush=True)
@@ -250,7 +255,6 @@ def _invoke(
             "size": checked.size,
         }
         body_out = b"".join(checked.data)
-    gc.unfreeze()
     duration = (time.perf_counter() - started) * 1000
     reply["duration_ms"] = duration
     print(f"END RequestId: {context.aws_request_id}", flush=True)

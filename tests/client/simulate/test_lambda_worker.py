@@ -55,7 +55,7 @@ def _request(count: int = 2) -> InvocationRequest:
         delivery_stream_arn="arn:aws:firehose:us-east-1:123456789012:deliverystream/s",
         region="us-east-1",
         source_kinesis_stream_arn=None,
-        first_record=7,
+        invocation=7,
         arrivals=[1_795_683_600_000 + i for i in range(count)],
         datas=[f'{{"n":{i}}}\n'.encode() for i in range(count)],
     )
