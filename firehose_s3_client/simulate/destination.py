@@ -27,11 +27,10 @@ from firehose_s3_client.simulate.prefix import Expression, PrefixEvaluationError
 from firehose_s3_client.simulate.record_batch import RecordBatch
 from firehose_s3_client.simulate.stream_config import BufferingHints
 from firehose_s3_client.simulate.tally import Tally
+from firehose_transform.contract import DEFAULT_ACTIVE_PARTITIONS
 
-__all__ = ["DEFAULT_ACTIVE_PARTITIONS", "Destination"]
+__all__ = ["Destination"]
 
-#: DG buffering.html / limits.html: 500 active partitions per stream by default (up to 5,000 on request).
-DEFAULT_ACTIVE_PARTITIONS = 500
 PartitionId = tuple[tuple[str, ...], tuple[str, ...]]
 
 

@@ -30,7 +30,7 @@ from typing import Any
 from firehose_s3_client.simulate import error_records as er
 from firehose_s3_client.simulate.buffering import Buffer, Timers, fill
 from firehose_s3_client.simulate.compression import default_extension
-from firehose_s3_client.simulate.destination import DEFAULT_ACTIVE_PARTITIONS, Destination
+from firehose_s3_client.simulate.destination import Destination
 from firehose_s3_client.simulate.error_output import ErrorOutput
 from firehose_s3_client.simulate.lambda_invoker import Invocation, InvocationRequest
 from firehose_s3_client.simulate.lambda_stage import LambdaStage
@@ -41,7 +41,7 @@ from firehose_s3_client.simulate.sinks import Sink
 from firehose_s3_client.simulate.source_stages import SourceStages
 from firehose_s3_client.simulate.stream_config import DeliveryStreamConfig
 from firehose_s3_client.simulate.tally import Tally
-from firehose_transform.contract import BILLING_INCREMENT_BYTES
+from firehose_transform.contract import BILLING_INCREMENT_BYTES, DEFAULT_ACTIVE_PARTITIONS
 
 __all__ = ["DeliveryEngine", "billed_size", "billed_total"]
 
@@ -162,6 +162,7 @@ class DeliveryEngine:
                 region=region,
                 rng=self.rng,
                 source_kinesis_arn=config.source_kinesis_arn,
+                keep_originals=dynamic or converter is not None,
             )
             intervals.append(processing.lambda_processor.interval_seconds)
         #: No buffer opened during a chunk can close before this long after the chunk's first record.

@@ -67,6 +67,7 @@ class LambdaStage:
         region: str,
         rng: random.Random,
         source_kinesis_arn: str | None = None,
+        keep_originals: bool = False,
     ) -> None:
         self.processor = processor
         self.invoke_function = invoke
@@ -77,6 +78,8 @@ class LambdaStage:
         self.stream_arn = stream_arn
         self.region = region
         self.source_kinesis_arn = source_kinesis_arn
+        #: Whether Ok records keep their data from before the transform (later steps can fail them).
+        self.keep_originals = keep_originals
         self._event_bytes = 0
         self.buffer = Buffer(
             processor.buffer_bytes,
@@ -166,7 +169,7 @@ class LambdaStage:
         results = outcome.results
         keys = outcome.partition_keys
         if results.count("O") == len(results):
-            self.deliver(batch.with_datas(outcome.data, keys), now)
+            self.deliver(batch.with_datas(outcome.data, keys, keep_originals=self.keep_originals), now)
             return
         ok = [i for i, code in enumerate(results) if code == "O"]
         dropped = [i for i, code in enumerate(results) if code == "D"]
@@ -176,7 +179,7 @@ class LambdaStage:
         if failed:
             self._fail(batch.select(failed), *PROCESSING_FAILED_STATUS, 1, now)
         if ok:
-            self.deliver(batch.select(ok).with_datas(outcome.data, keys), now)
+            self.deliver(batch.select(ok).with_datas(outcome.data, keys, keep_originals=self.keep_originals), now)
 
     def _fail(self, batch: RecordBatch, code: str, message: str, attempts: int, now: int) -> None:
         arn = self.processor.lambda_arn

@@ -20,8 +20,10 @@ class RecordBatch:
 
     The optional lists (``kinesis``, ``keys``, ``raws``) are None when no record has them; in one engine either
     every record has one or none does, and an empty batch takes them on from the first batch added to it.
-    ``raws`` is each record's data as it arrived, kept only when decompression changes it (error records of
-    later steps carry the compressed original, DG decomp-faq.html).
+    ``raws`` is each record's data as it arrived, kept when a step changes it and a later step may fail the
+    record (decompression; the Lambda transform before dynamic partitioning or conversion): error records
+    carry the record as received (DG decomp-faq.html says so of decompression; ``firehose-s3 replay`` can
+    then send it again).
     """
 
     __slots__ = ("arrivals", "datas", "keys", "kinesis", "raws", "sources")
@@ -94,15 +96,18 @@ class RecordBatch:
             raws=[self.raws[i] for i in positions] if self.raws is not None else None,
         )
 
-    def with_datas(self, datas: list[bytes], keys: list[dict[str, str] | None] | None = None) -> RecordBatch:
-        """The same records with new data (same length), e.g. what the Lambda function returned."""
+    def with_datas(
+        self, datas: list[bytes], keys: list[dict[str, str] | None] | None = None, *, keep_originals: bool = False
+    ) -> RecordBatch:
+        """The same records with new data (same length), e.g. what the Lambda function returned; with
+        ``keep_originals`` the data they had so far is kept as their :meth:`originals`."""
         return RecordBatch(
             datas,
             self.arrivals,
             self.sources,
             kinesis=self.kinesis,
             keys=keys if keys is not None else self.keys,
-            raws=self.raws,
+            raws=self.originals() if keep_originals else self.raws,
         )
 
     def originals(self) -> list[bytes]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from firehose_s3_client.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError
-from firehose_s3_client.simulate.destination import DEFAULT_ACTIVE_PARTITIONS
+from firehose_transform.contract import DEFAULT_ACTIVE_PARTITIONS
 
 __all__ = ["add_command", "run"]
 

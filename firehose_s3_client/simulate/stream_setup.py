@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from firehose_s3_client.simulate.assembly import AssemblyError, StackTemplate, load_stack
-from firehose_s3_client.simulate.destination import DEFAULT_ACTIVE_PARTITIONS
 from firehose_s3_client.simulate.engine import DeliveryEngine
 from firehose_s3_client.simulate.lambda_function import FunctionSpec, LocalSecret, function_spec, local_secrets
 from firehose_s3_client.simulate.lambda_invoker import LambdaInvoker
@@ -30,6 +29,7 @@ from firehose_s3_client.simulate.processor_config import UnsupportedConfiguratio
 from firehose_s3_client.simulate.sinks import Sink
 from firehose_s3_client.simulate.stream_config import DeliveryStreamConfig, choose_stream, read_stream_config
 from firehose_s3_client.simulate.template_values import SimulatedAccount, TemplateResolver, TemplateValueError
+from firehose_transform.contract import DEFAULT_ACTIVE_PARTITIONS
 
 __all__ = ["PreparedStream", "SetupError", "StreamOptions", "prepare_stream"]
 

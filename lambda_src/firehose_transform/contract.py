@@ -140,3 +140,6 @@ STREAM_NAME_PATTERN: Final = r"[a-zA-Z0-9_.-]{1,64}"
 #: (https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html, "Semantic rules").
 MAX_PREFIX_CHARS: Final = 1024
 MAX_EVALUATED_PREFIX_CHARS: Final = 512
+#: Active dynamic partitions per stream by default (up to 5,000 on request); records that would open one more
+#: go to the activePartitionExceeded error output (https://docs.aws.amazon.com/firehose/latest/dev/buffering.html).
+DEFAULT_ACTIVE_PARTITIONS: Final = 500
