@@ -12,8 +12,9 @@
   record is delivered "along with ... error code and error message" (DG dynamic-partitioning-error-handling,
   decomp-faq). This engine writes the processing-failed shape without ``lambdaArn``.
 
-Each document is one compact JSON line ending in ``\\n``; ``rawData`` is the record as it entered the step
-that failed, base64-encoded (for decompression failures: still compressed, as AWS says).
+Each document is one compact JSON line ending in ``\\n``; ``rawData`` is the record as Firehose received it,
+base64-encoded: before decompression (still compressed, as DG decomp-faq.html says) and before the Lambda
+transform (so ``firehose-s3 replay`` can send it again); a de-aggregated sub-record as it was split.
 """
 
 from __future__ import annotations
