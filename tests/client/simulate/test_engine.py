@@ -468,3 +468,47 @@ def test_conservation_and_traceability(tmp_path: Path, records: list[bytes], sha
     assert not failed_raw - all_parts
     if shape in {"plain", "lambda"}:
         assert delivered == expected  # nothing but the transform's own verdicts keeps a record out
+
+
+@pytest.mark.parametrize(
+    ("compression", "extension"),
+    [("UNCOMPRESSED", ""), ("GZIP", ".gz"), ("ZIP", ".zip"), ("Snappy", ".snappy"), ("HADOOP_SNAPPY", ".snappy")],
+)
+def test_every_compression_format_decodes_to_the_records(tmp_path: Path, compression: str, extension: str) -> None:
+    config = _config(tmp_path, CompressionFormat=compression)
+    records = _lines(300, size=200)
+    run_engine(config, records, tmp_path / "out")
+    ((key, body),) = decoded(tmp_path / "out").items()
+    assert key.endswith(extension)
+    assert body == b"".join(records)
+
+
+def test_a_kinesis_source_adds_its_metadata_to_the_event(tmp_path: Path) -> None:
+    import random
+
+    from firehose_s3_client.simulate.engine import DeliveryEngine
+    from firehose_s3_client.simulate.input_records import KinesisMetadata
+    from firehose_s3_client.simulate.sinks import DirectorySink
+
+    resource = stream_resource(ProcessingConfiguration=processing(lambda_processor()))
+    resource["Properties"].update(
+        DeliveryStreamType="KinesisStreamAsSource",
+        KinesisStreamSourceConfiguration={"KinesisStreamARN": {"Fn::GetAtt": ["Source", "Arn"]}},
+    )
+    resources = {"Stream": resource, FUNCTION_ID: function_resource("x"), "Source": {"Type": "AWS::Kinesis::Stream"}}
+    config = stream_config(write_assembly(tmp_path / "cdk.out", resources))
+    events: list[dict[str, Any]] = []
+
+    def capture(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        events.append(event)
+        return _echo(event, context)
+
+    engine = DeliveryEngine(config, sink=DirectorySink(tmp_path / "out"), invoke=inprocess_invoke(capture))
+    arrivals = [START_MS, START_MS + 1]
+    metadata = KinesisMetadata(config.source_shards, random.Random(0)).metadata(arrivals)
+    engine.put([b"a\n", b"b\n"], arrivals, metadata)
+    engine.flush(START_MS + 1)
+    (event,) = events
+    assert event["sourceKinesisStreamArn"] == "arn:aws:kinesis:us-east-1:123456789012:stream/Source"
+    assert [record["kinesisRecordMetadata"] for record in event["records"]] == metadata
+    assert list(event) == ["invocationId", "deliveryStreamArn", "region", "sourceKinesisStreamArn", "records"]
