@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from firehose_s3_client.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError
+from firehose_s3_client.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROG, CliError
 from firehose_transform.contract import DEFAULT_ACTIVE_PARTITIONS
 
 __all__ = ["add_command", "run"]
@@ -134,4 +134,8 @@ def run(args: argparse.Namespace) -> int:
             ) from None
     if not args.quiet:
         simulation.print_summary(report, sys.stdout)
+    init_error = (report.get("lambda") or {}).get("init_error")
+    if init_error:  # every batch failed: say why, once, where it cannot be missed
+        message = " ".join(str(init_error).split())
+        sys.stderr.write(f"{PROG}: warning: the Lambda function failed to initialize: {message}\n")
     return EXIT_OK

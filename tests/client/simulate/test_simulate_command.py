@@ -302,3 +302,33 @@ def test_stdin_raw_aggregate_and_processor(sample_assembly: Path, tmp_path: Path
     assert processed["records_dropped"] == 200
     assert processed["records_delivered"] == 400
     assert processed["lambda"]["code"] == "--processor my_transform:handler"
+
+
+def test_a_function_that_cannot_start_is_reported_once(tmp_path: Path) -> None:
+    resources = {
+        "Stream": stream_resource(ProcessingConfiguration=processing(lambda_processor())),
+        FUNCTION_ID: function_resource("abc"),
+    }
+    assembly = write_assembly(tmp_path / "cdk.out", resources, assets={"abc": {"index.py": "import missing_module\n"}})
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"a":1}\n{"a":2}\n')
+    result = _run(
+        [
+            "simulate",
+            "--app",
+            str(assembly),
+            "--stack",
+            "Test",
+            "--input",
+            str(source),
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ]
+    )
+    assert result.returncode == 0  # the run completed: both records are in the error output
+    assert result.stderr.splitlines() == [
+        "firehose-s3: warning: the Lambda function failed to initialize: "
+        "Runtime.ImportModuleError: ModuleNotFoundError: No module named 'missing_module'"
+    ]
+    assert len(list((tmp_path / "out" / "DataBucket").rglob("*"))) > 0
