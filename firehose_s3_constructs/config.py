@@ -16,17 +16,23 @@ from dataclasses import dataclass
 from aws_cdk import Duration, Size
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 
 from firehose_transform import contract
 
+from .analytics.partition_layout import projectable
 from .analytics.partitioning import (
     PROCESSOR_APPEND_DELIMITER,
     PROCESSOR_DEAGGREGATION,
+    PROCESSOR_DECOMPRESSION,
     PROCESSOR_LAMBDA,
+    PROCESSOR_LOG_MESSAGE_EXTRACTION,
     PROCESSOR_METADATA_EXTRACTION,
     DynamicPartitioning,
 )
+from .analytics.query_table import QueryTable, check_table, table_layout, workgroup_encryption
 from .monitoring.settings import StreamSettings
+from .transform.bundling import check_code_directory
 from .options import PipelineOptions
 from .validation import ConfigurationError, check_buffering, check_prefixes, parse_prefix
 
@@ -96,6 +102,7 @@ class ResolvedPipeline:
             stream_encryption_key=o.stream_encryption_key,
             format_conversion=o.format_conversion is not None,
             dynamic_partitioning=o.dynamic_partitioning is not None,
+            decompression=o.decompression,
         )
 
 
@@ -104,6 +111,7 @@ def resolve(options: PipelineOptions) -> ResolvedPipeline:
     o = options
     check_prefixes(o.data_output_prefix, o.error_output_prefix, dynamic_partitioning=o.dynamic_partitioning is not None)
     _check_combinations(o)
+    _check_logs_route(o)
     transforms_records = o.transform is not None or o.format_conversion is not None
     backup = transforms_records if o.source_backup is None else o.source_backup
     if o.backup_bucket is not None and not backup:
@@ -114,6 +122,7 @@ def resolve(options: PipelineOptions) -> ResolvedPipeline:
     if o.dynamic_partitioning is not None:
         _check_partitioning(o, o.dynamic_partitioning, lambda_keys=lambda_keys)
     _check_tables(o, compression)
+    _check_created_bucket_options(o, backup=backup)
     transform = o.transform_options
     return ResolvedPipeline(
         options=o,
@@ -139,6 +148,8 @@ def _check_combinations(o: PipelineOptions) -> None:
             "stream_encryption_key cannot be used with source_stream: Firehose allows server-side "
             "encryption only for Direct PUT streams; encrypt the Kinesis source stream instead"
         )
+    if o.transform_options is not None:
+        check_code_directory(o.transform_options)  # the function's code must be there before anything is built
     if o.transform_processor is not None and o.transform is None:
         raise ConfigurationError("transform_processor is set but transform is None; set transform as well")
     function = o.transform if isinstance(o.transform, lambda_.Function) else None
@@ -148,6 +159,37 @@ def _check_combinations(o: PipelineOptions) -> None:
             f"transform function timeout must be at most {contract.LAMBDA_MAX_TIMEOUT_SECONDS} seconds (Firehose "
             f"waits at most 5 minutes for a transform), got {timeout.to_seconds()} s"
         )
+
+
+def _check_logs_route(o: PipelineOptions) -> None:
+    """CloudWatch Logs subscription records and error logging (DG writing-with-cloudwatch-logs, decomp-faq)."""
+    if o.log_message_extraction and not o.decompression:
+        raise ConfigurationError(
+            "log_message_extraction needs decompression=True: Firehose extracts CloudWatch Logs messages from "
+            "decompressed records only"
+        )
+    if not o.error_logging and o.error_log_group is not None:
+        raise ConfigurationError("error_log_group is set but error_logging is False; remove one of them")
+
+
+def _check_created_bucket_options(o: PipelineOptions, *, backup: bool) -> None:
+    """Options that shape only the buckets this construct creates must apply to at least one."""
+    if o.bucket is None:
+        return
+    created = (backup and o.backup_bucket is None) or _creates_results_bucket(o)
+    if created:
+        return
+    for option, value in (("lifecycle", o.lifecycle), ("access_logging", o.access_logging)):
+        if value is not None:
+            raise ConfigurationError(
+                f"{option} applies to the buckets FirehoseToS3 creates, and with bucket= it creates none: set it on "
+                f"your bucket instead, or remove {option}"
+            )
+
+
+def _creates_results_bucket(o: PipelineOptions) -> bool:
+    workgroup = o.query_table.workgroup if o.query_table is not None else None
+    return workgroup is not None and workgroup.results_bucket is None
 
 
 def _transform_timeout(o: PipelineOptions) -> Duration | None:
@@ -167,12 +209,25 @@ def _lambda_keys(o: PipelineOptions) -> frozenset[str] | None:
 
 
 def _processor_chain(o: PipelineOptions) -> tuple[str, ...]:
-    """De-aggregation, Lambda, JQ extraction, delimiter: the order Firehose runs them (firehose-facts 4)."""
+    """Decompression, message extraction, de-aggregation, Lambda, JQ extraction, delimiter: Firehose's order.
+
+    Firehose decompresses CloudWatch Logs records before anything else reads them, de-aggregates before the
+    Lambda and extracts partition keys after it (firehose-facts 4 and 5). Without a Lambda, decompressed log
+    records get a newline appended (one log record per line) unless they are converted.
+    """
     partitioning = o.dynamic_partitioning
     has_lambda = o.transform is not None
-    if partitioning is None:
-        return (PROCESSOR_LAMBDA,) if has_lambda else ()
     chain: list[str] = []
+    if o.decompression:
+        chain.append(PROCESSOR_DECOMPRESSION)
+        if o.log_message_extraction:
+            chain.append(PROCESSOR_LOG_MESSAGE_EXTRACTION)
+    if partitioning is None:
+        if has_lambda:
+            chain.append(PROCESSOR_LAMBDA)
+        elif o.decompression and o.format_conversion is None:
+            chain.append(PROCESSOR_APPEND_DELIMITER)
+        return tuple(chain)
     if partitioning.deaggregation is not None:
         chain.append(PROCESSOR_DEAGGREGATION)
     if has_lambda:
@@ -322,6 +377,41 @@ def _data_columns(o: PipelineOptions) -> list[str] | None:
 # --- tables ----------------------------------------------------------------------------------------------
 def _check_tables(o: PipelineOptions, compression: firehose.Compression | None) -> None:
     """The conversion's schema table and the query table agree; a JSON table can read what is delivered."""
+    _check_table_names(o, compression)
+    _check_table_layout(o)
+
+
+def _check_table_layout(o: PipelineOptions) -> None:
+    """The table's partitions come from the data prefix, its columns are not partition columns, its location
+    holds no error records, and an SSE-KMS workgroup has a key."""
+    conversion, query = o.format_conversion, o.query_table
+    if conversion is not None and conversion.schema is not None:
+        columns: Collection[str] = conversion.schema
+    elif query is not None and query.columns is not None:
+        columns = query.columns
+    else:
+        return  # no table is created
+    options = query or QueryTable()
+    layout = table_layout(
+        o.data_output_prefix,
+        # Conversion alone does not need a query-ready table; a query table needs projection.
+        partition_projection=query is not None or projectable(o.data_output_prefix),
+        partition_values=options.partition_values,
+        projections=options.projections,
+        projection_start=options.projection_start,
+        projection_end_year=options.projection_end_year,
+    )
+    check_table(layout, columns, [o.error_output_prefix] if o.error_output_prefix else [])
+    if options.workgroup is not None:
+        has_key = (
+            o.encryption_key is not None
+            or o.bucket_encryption == s3.BucketEncryption.KMS
+            or (o.bucket is not None and o.bucket.encryption_key is not None)
+        )
+        workgroup_encryption(options.workgroup, has_pipeline_key=has_key)
+
+
+def _check_table_names(o: PipelineOptions, compression: firehose.Compression | None) -> None:
     conversion, query = o.format_conversion, o.query_table
     if conversion is not None:
         if query is not None and conversion.schema is not None:

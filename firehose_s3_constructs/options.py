@@ -21,7 +21,7 @@ from .analytics.format_conversion import FormatConversion
 from .analytics.partitioning import DynamicPartitioning
 from .analytics.query_table import QueryTable
 from .monitoring.options import MonitoringOptions
-from .storage import BucketLifecycle
+from .storage import AccessLogging, BucketLifecycle
 from .transform.options import TransformOptions
 from .transform.processor import ProcessorOptions
 from .validation import (
@@ -70,6 +70,11 @@ class PipelineOptions:
     format_conversion: FormatConversion | None = None
     dynamic_partitioning: DynamicPartitioning | None = None
     query_table: QueryTable | None = None
+    access_logging: AccessLogging | None = None
+    error_log_group: logs.ILogGroup | None = None
+    error_logging: bool = True
+    decompression: bool = False
+    log_message_extraction: bool = False
 
     def __post_init__(self) -> None:
         parse_prefix("data_output_prefix", self.data_output_prefix)

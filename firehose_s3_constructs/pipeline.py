@@ -8,6 +8,7 @@ resources, aws-cdk-lib's ``DeliveryStream`` and ``S3Bucket`` L2s, and the monito
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from aws_cdk import Duration, RemovalPolicy, Size, TimeZone
 from aws_cdk import aws_iam as iam
@@ -29,10 +30,11 @@ from .compliance import acknowledge, in_packs, skip_checkov
 from .config import BACKUP_OUTPUT_PREFIX, ResolvedPipeline, resolve
 from .delivery_role import DeliveryRole
 from .encryption import allow_cloudwatch_logs
+from .log_subscription import LogSubscriptions
 from .monitoring.options import MonitoringOptions
 from .monitoring.stream_monitoring import DeliveryStreamMonitoring
 from .options import DEFAULT_DATA_OUTPUT_PREFIX, DEFAULT_ERROR_OUTPUT_PREFIX, PipelineOptions
-from .storage import BucketLifecycle, SecureBucket, access_log_bucket
+from .storage import AccessLogging, BucketLifecycle, SecureBucket, access_log_bucket
 from .stream_api import DeliveryStreamApi
 from .transform.function import TransformFunction
 from .transform.options import TransformOptions
@@ -104,6 +106,19 @@ class FirehoseToS3(DeliveryStreamApi, Construct):
             None. AWS cannot switch it on or off on an existing stream: changing it replaces the stream.
         query_table: a Glue table over the delivered data with partition projection matching
             ``data_output_prefix``, optionally an Athena workgroup. Default None.
+        access_logging: where the server access logs of the buckets this construct creates go: your own
+            bucket and prefix (e.g. a central logging bucket), or none with a stated reason. Default None: a
+            hardened log bucket is created. See :class:`AccessLogging`. With ``bucket=`` it needs a bucket to
+            apply to (a created backup or Athena results bucket).
+        error_log_group: write Firehose's error logs to this log group (its retention and encryption are
+            yours). Default None: a log group is created (``log_retention``, the pipeline's KMS key).
+        error_logging: log delivery errors to CloudWatch Logs at all. Default True.
+        decompression: records are gzip-compressed CloudWatch Logs subscription data: Firehose decompresses
+            them (``Decompression`` processor); records it cannot decompress go, as they are, to the error
+            prefix under ``decompression-failed``. Use the stream only for CloudWatch Logs subscriptions
+            (:meth:`subscribe`). Without a transform, a newline is appended to each record. Default False.
+        log_message_extraction: keep only each log event's message (``CloudWatchLogProcessing``), so objects
+            hold the plain log lines; needs ``decompression``. Default False.
 
     Attributes:
         config: the resolved configuration (:class:`~firehose_s3_constructs.config.ResolvedPipeline`).
@@ -118,6 +133,7 @@ class FirehoseToS3(DeliveryStreamApi, Construct):
             ``transform`` is a :class:`TransformOptions`, else None.
         analytics, athena_table: the analytics resources and their Glue table, or None.
         monitoring: the :class:`DeliveryStreamMonitoring`; ``alarm_topic``, ``alarms``, ``dashboard`` are its.
+        log_subscriptions: the :class:`LogSubscriptions` of :meth:`subscribe` (its role and filters), or None.
     """
 
     def __init__(
@@ -149,9 +165,14 @@ class FirehoseToS3(DeliveryStreamApi, Construct):
         format_conversion: FormatConversion | None = None,
         dynamic_partitioning: DynamicPartitioning | None = None,
         query_table: QueryTable | None = None,
+        access_logging: AccessLogging | None = None,
+        error_log_group: logs.ILogGroup | None = None,
+        error_logging: bool = True,
+        decompression: bool = False,
+        log_message_extraction: bool = False,
     ) -> None:
         super().__init__(scope, id)
-        try:
+        try:  # every error names this construct's path
             config = resolve(
                 PipelineOptions(
                     source_stream=source_stream,
@@ -178,12 +199,17 @@ class FirehoseToS3(DeliveryStreamApi, Construct):
                     format_conversion=format_conversion,
                     dynamic_partitioning=dynamic_partitioning,
                     query_table=query_table,
+                    access_logging=access_logging,
+                    error_log_group=error_log_group,
+                    error_logging=error_logging,
+                    decompression=decompression,
+                    log_message_extraction=log_message_extraction,
                 )
             )
+            self.config = config
+            self._build(config)
         except ConfigurationError as error:
             raise error.at(self) from None
-        self.config = config
-        self._build(config)
 
     def _build(self, config: ResolvedPipeline) -> None:
         o = config.options
@@ -222,6 +248,7 @@ class FirehoseToS3(DeliveryStreamApi, Construct):
                 excluded_prefixes=[o.error_output_prefix] if o.error_output_prefix else [],
                 encryption_key=self.encryption_key,
                 access_logs_bucket=self.access_logs_bucket,
+                access_logging=o.access_logging,
             )
         self.athena_table: AthenaTable | None = self.analytics.athena_table if self.analytics else None
         processors = build_processors(config.processors, o.dynamic_partitioning, function_processor)
@@ -236,7 +263,7 @@ class FirehoseToS3(DeliveryStreamApi, Construct):
             file_extension=o.file_extension,
             time_zone=o.time_zone,
             encryption_key=self.encryption_key,
-            logging_config=firehose.EnableLogging(self.log_group),
+            logging_config=self._logging_config(),
             s3_backup=s3_backup,
             processors=processors or None,
             data_format_conversion=self.analytics.data_format_conversion if self.analytics else None,
@@ -257,9 +284,11 @@ class FirehoseToS3(DeliveryStreamApi, Construct):
         # CloudFormation must not create the stream before its permissions exist, or the first
         # deliveries fail with access errors (aws/aws-cdk#7236).
         self.delivery_stream.node.add_dependency(self.delivery_role.policy)
-        # The L2 creates one log stream per destination ("S3Destination", "S3Backup") in our group.
-        self.log_streams = [c for c in self.log_group.node.children if isinstance(c, logs.LogStream)]
-        self.delivery_role.add_log_streams(self.log_group, [s.log_stream_name for s in self.log_streams])
+        # The L2 creates one log stream per destination ("S3Destination", "S3Backup") in the error log group.
+        self.log_streams: list[logs.LogStream] = []
+        if self.log_group is not None:
+            self.log_streams = [c for c in self.log_group.node.children if isinstance(c, logs.LogStream)]
+            self.delivery_role.add_log_streams(self.log_group, [s.log_stream_name for s in self.log_streams])
         if o.source_stream is not None:
             acknowledge(
                 self.delivery_stream,
@@ -278,15 +307,49 @@ class FirehoseToS3(DeliveryStreamApi, Construct):
             settings=config.stream_settings(self.transform_function),
             options=o.monitoring or MonitoringOptions(),
         )
+        self.log_subscriptions: LogSubscriptions | None = None
         self.alarm_topic = self.monitoring.alarm_topic
         self.alarms = self.monitoring.alarms
         self.dashboard = self.monitoring.dashboard
 
+    def subscribe(
+        self,
+        log_group: logs.ILogGroup,
+        *,
+        filter_pattern: logs.IFilterPattern | None = None,
+        filter_name: str | None = None,
+    ) -> logs.SubscriptionFilter:
+        """Send ``log_group``'s events to this stream with a CloudWatch Logs subscription filter.
+
+        The filter uses a role CloudWatch Logs assumes (created once per pipeline, trusted only for this account's
+        log groups in this Region) that may only call PutRecord and PutRecordBatch on this stream. Pair it with
+        ``decompression=True`` (and ``log_message_extraction=True`` for plain log lines). Direct PUT only.
+
+        Args:
+            log_group: the log group to subscribe.
+            filter_pattern: which events to send. Default all events.
+            filter_name: the subscription filter's name. Default None (generated).
+        """
+        if self.config.options.source_stream is not None:
+            raise ConfigurationError(
+                "subscribe needs a Direct PUT stream: a stream that reads a Kinesis source accepts no PutRecord",
+                path=self.node.path,
+            )
+        if self.log_subscriptions is None:
+            self.log_subscriptions = LogSubscriptions(self, "LogSubscriptions", delivery_stream=self.delivery_stream)
+        return self.log_subscriptions.add(log_group, filter_pattern=filter_pattern, filter_name=filter_name)
+
     # --- wiring helpers -----------------------------------------------------------------------------
     def _data_key(self, o: PipelineOptions) -> kms.IKey | None:
+        """The key of the objects Firehose writes: given, the given bucket's, or created for KMS encryption.
+
+        With ``bucket=`` and ``bucket_encryption=KMS`` but no key known for the bucket, a key is created and
+        Firehose encrypts every object with it (the destination's ``EncryptionConfiguration``), whatever the
+        bucket's default encryption.
+        """
         if o.encryption_key is not None:
             return o.encryption_key
-        if o.bucket is not None:
+        if o.bucket is not None and o.bucket.encryption_key is not None:
             return o.bucket.encryption_key
         if o.bucket_encryption != s3.BucketEncryption.KMS:
             return None
@@ -299,19 +362,27 @@ class FirehoseToS3(DeliveryStreamApi, Construct):
         )
 
     def _secure_bucket(self, id: str, log_prefix: str, o: PipelineOptions) -> s3.IBucket:
-        if self.access_logs_bucket is None:
-            self.access_logs_bucket = access_log_bucket(self, "AccessLogs", removal_policy=o.removal_policy)
+        logging = o.access_logging or AccessLogging()
+        if logging.enabled and self.access_logs_bucket is None:
+            self.access_logs_bucket = logging.bucket or access_log_bucket(
+                self, "AccessLogs", removal_policy=o.removal_policy
+            )
         return SecureBucket(
             self,
             id,
-            access_logs_bucket=self.access_logs_bucket,
-            access_logs_prefix=log_prefix,
+            access_logs_bucket=self.access_logs_bucket if logging.enabled else None,
+            access_logs_prefix=logging.prefix + log_prefix,
+            logging_disabled_reason=logging.disabled_reason,
             encryption_key=self.encryption_key,
             removal_policy=o.removal_policy,
             lifecycle=o.lifecycle,
         ).bucket
 
-    def _error_log_group(self, o: PipelineOptions) -> logs.LogGroup:
+    def _error_log_group(self, o: PipelineOptions) -> logs.ILogGroup | None:
+        if not o.error_logging:
+            return None
+        if o.error_log_group is not None:
+            return o.error_log_group
         if self.encryption_key is not None:
             allow_cloudwatch_logs(self.encryption_key)
         log_group = logs.LogGroup(
@@ -347,8 +418,14 @@ class FirehoseToS3(DeliveryStreamApi, Construct):
             buffering_interval=Duration.seconds(contract.BACKUP_BUFFERING_INTERVAL_SECONDS),
             buffering_size=Size.mebibytes(contract.BACKUP_BUFFERING_SIZE_MIB),
             encryption_key=backup_key,
-            logging_config=firehose.EnableLogging(self.log_group),
+            logging_config=self._logging_config(),
         )
+
+    def _logging_config(self) -> firehose.ILoggingConfig:
+        if self.log_group is None:
+            # jsii's stub of DisableLogging lacks ILoggingConfig's optional log_group; it implements the interface.
+            return cast(firehose.ILoggingConfig, firehose.DisableLogging())
+        return firehose.EnableLogging(self.log_group)
 
     def _transform_function(
         self, transform: TransformOptions | lambda_.IFunction, removal_policy: RemovalPolicy

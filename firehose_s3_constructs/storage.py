@@ -11,15 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .compliance import acknowledge, in_packs, skip_checkov
-from .validation import ConfigurationError
+from .validation import ConfigurationError, unresolved
 
-__all__ = ["BucketLifecycle", "SecureBucket", "access_log_bucket"]
+__all__ = ["AccessLogging", "BucketLifecycle", "SecureBucket", "access_log_bucket", "log_server_access"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +46,8 @@ class BucketLifecycle:
             ("noncurrent_version_expiration", self.noncurrent_version_expiration),
             ("abort_incomplete_multipart_upload_after", self.abort_incomplete_multipart_upload_after),
         ):
+            if unresolved(value):
+                continue
             days = value.to_hours(integral=False) / 24
             if days < 1 or days != int(days):
                 raise ConfigurationError(
@@ -64,6 +67,71 @@ class BucketLifecycle:
         ]
 
 
+@dataclass(frozen=True, kw_only=True)
+class AccessLogging:
+    """Server access logging of the buckets a construct creates (data, backup, Athena results).
+
+    Attributes:
+        bucket: deliver the logs to this bucket, e.g. a central logging bucket. Default None: a hardened
+            log bucket is created. A bucket defined in this app gets the bucket-policy statement that lets the
+            S3 logging service write each source bucket's logs; an imported bucket's policy cannot be changed
+            here and must already allow ``logging.s3.amazonaws.com`` to put objects under ``prefix``
+            (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html).
+        prefix: prepended to each bucket's own log folder (``data-bucket/``, ``backup-bucket/``,
+            ``athena-results-bucket/``); empty or ending with ``/``. Default "".
+        enabled: log at all. Default True. False needs ``disabled_reason``.
+        disabled_reason: why the buckets are not access-logged. It becomes the acknowledgment of the cdk-nag
+            findings (AwsSolutions-S1 and S3BucketLoggingEnabled of the HIPAA, NIST and PCI packs) and the
+            checkov skip (CKV_AWS_18), so it must be true. Required with ``enabled=False``.
+    """
+
+    bucket: s3.IBucket | None = None
+    prefix: str = ""
+    enabled: bool = True
+    disabled_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.prefix and not unresolved(self.prefix) and not self.prefix.endswith("/"):
+            raise ConfigurationError(f"AccessLogging.prefix must be empty or end with '/', got {self.prefix!r}")
+        if self.enabled:
+            if self.disabled_reason is not None:
+                raise ConfigurationError("AccessLogging.disabled_reason is only used with enabled=False")
+            return
+        if self.bucket is not None or self.prefix:
+            raise ConfigurationError("AccessLogging.bucket and prefix cannot be used with enabled=False")
+        if not self.disabled_reason or not self.disabled_reason.strip():
+            raise ConfigurationError(
+                "AccessLogging(enabled=False) needs disabled_reason: say why these buckets need no server access "
+                "logs (it acknowledges the AwsSolutions-S1 and S3BucketLoggingEnabled findings)"
+            )
+
+
+def log_server_access(bucket: s3.Bucket, logs_bucket: s3.IBucket, prefix: str) -> None:
+    """Deliver ``bucket``'s server access logs to ``logs_bucket`` under ``prefix``, whatever the feature flags.
+
+    aws-cdk-lib's ``server_access_logs_bucket`` grants the logging service through the target's bucket policy
+    only with the ``@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy`` flag; without it, it switches the target
+    to the ``LogDeliveryWrite`` ACL, which a bucket-owner-enforced bucket refuses. So the logging configuration
+    and the bucket-policy statement are written here, the same with every flag set.
+    """
+    cfn = bucket.node.default_child
+    assert isinstance(cfn, s3.CfnBucket)
+    cfn.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+        destination_bucket_name=logs_bucket.bucket_name, log_file_prefix=prefix
+    )
+    logs_bucket.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[logs_bucket.arn_for_objects(f"{prefix}*")],
+            conditions={
+                "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+                "StringEquals": {"aws:SourceAccount": Stack.of(bucket).account},
+            },
+        )
+    )
+
+
 _REPLICATION_REASON = (
     "Cross-Region replication is a disaster-recovery choice of the deploying organisation (it needs a "
     "second bucket in another Region); the bucket is versioned so replication can be added without change."
@@ -79,8 +147,11 @@ class SecureBucket(Construct):
 
     Args:
         encryption_key: SSE-KMS with this key and S3 Bucket Keys on; None = SSE-S3. Default None.
-        access_logs_bucket: where server access logs go (required: data buckets are always logged).
+        access_logs_bucket: where server access logs go; None = not logged, which needs
+            ``logging_disabled_reason``.
         access_logs_prefix: key prefix of this bucket's access logs in ``access_logs_bucket``.
+        logging_disabled_reason: why the bucket has no access logs (acknowledges the findings); only when
+            ``access_logs_bucket`` is None. Default None.
         removal_policy: what CloudFormation does on stack deletion. Default RETAIN. With DESTROY the
             objects are deleted too (``auto_delete_objects``), otherwise CloudFormation cannot delete it.
         lifecycle: lifecycle rules. Default :class:`BucketLifecycle` ().
@@ -91,13 +162,18 @@ class SecureBucket(Construct):
         scope: Construct,
         id: str,
         *,
-        access_logs_bucket: s3.IBucket,
+        access_logs_bucket: s3.IBucket | None,
         access_logs_prefix: str,
         encryption_key: kms.IKey | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         lifecycle: BucketLifecycle | None = None,
+        logging_disabled_reason: str | None = None,
     ) -> None:
         super().__init__(scope, id)
+        if (access_logs_bucket is None) == (logging_disabled_reason is None):
+            raise ConfigurationError(
+                "SecureBucket needs either access_logs_bucket or logging_disabled_reason (why it is not logged)"
+            )
         destroy = removal_policy == RemovalPolicy.DESTROY
         self.bucket = s3.Bucket(
             self,
@@ -110,8 +186,6 @@ class SecureBucket(Construct):
             enforce_ssl=True,
             minimum_tls_version=1.2,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=access_logs_bucket,
-            server_access_logs_prefix=access_logs_prefix,
             lifecycle_rules=(lifecycle or BucketLifecycle()).rules(),
             removal_policy=removal_policy,
             auto_delete_objects=destroy,
@@ -119,6 +193,13 @@ class SecureBucket(Construct):
         findings = in_packs("S3BucketReplicationEnabled", _REPLICATION_REASON)
         if encryption_key is None:
             findings.update(in_packs("S3DefaultEncryptionKMS", _SSE_S3_REASON))
+        if access_logs_bucket is not None:
+            log_server_access(self.bucket, access_logs_bucket, access_logs_prefix)
+        else:
+            assert logging_disabled_reason is not None
+            findings.update({"AwsSolutions-S1": logging_disabled_reason})
+            findings.update(in_packs("S3BucketLoggingEnabled", logging_disabled_reason))
+            skip_checkov(self.bucket, {"CKV_AWS_18": logging_disabled_reason})
         acknowledge(self.bucket, findings)
 
 

@@ -27,8 +27,11 @@ __all__ = [
     "check_prefixes",
     "check_range",
     "check_time_zone",
+    "literal_number",
+    "literal_seconds",
     "parse_prefix",
     "static_part",
+    "unresolved",
     "whole_mebibytes",
     "whole_seconds",
 ]
@@ -68,6 +71,10 @@ _FILE_EXTENSION = re.compile(r"\.[0-9a-z!\-_.*'()]+")
 _MAX_FILE_EXTENSION = 128
 # API: CustomTimeZone pattern ^$|[a-zA-Z/_]+, at most 50 characters.
 _TIME_ZONE = re.compile(r"[a-zA-Z/_]{1,50}")
+#: Where AWS lists the time zones Firehose supports for prefixes and object names.
+TIME_ZONE_DOCS = "https://docs.aws.amazon.com/firehose/latest/dev/s3-object-name.html"
+#: The regions that page groups its zones by.
+TIME_ZONE_REGIONS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
 
 
 @dataclass(frozen=True)
@@ -82,25 +89,65 @@ class PrefixExpression:
         return f"!{{{self.namespace}:{self.value}}}"
 
 
-def check_range(option: str, value: float, low: float, high: float, unit: str = "") -> None:
-    """Raise unless ``low <= value <= high``; the message names the option, the value and the range."""
+def unresolved(value: object) -> bool:
+    """Whether ``value`` holds an unresolved token (a ``CfnParameter``, an SSM parameter, a reference...).
+
+    Every check of this library passes such values through unchanged, as aws-cdk-lib's ``withResolved``
+    does: they are known only at deploy time, so CloudFormation and the service check them then.
+    """
+    if isinstance(value, Duration | Size):
+        return bool(value.is_unresolved())
+    return Token.is_unresolved(value)
+
+
+def check_range(option: str, value: float | None, low: float, high: float, unit: str = "") -> None:
+    """Raise unless ``low <= value <= high``; the message names the option, the value and the range.
+
+    ``None`` (a token's value, see :func:`whole_seconds`) and tokens pass.
+    """
+    if value is None or unresolved(value):
+        return
     if not low <= value <= high:
         suffix = f" {unit}" if unit else ""
-        raise ConfigurationError(f"{option} must be between {low:g} and {high:g}{suffix}, got {value:g}{suffix}")
+        raise ConfigurationError(
+            f"{option} must be between {_number(low)} and {_number(high)}{suffix}, got {_number(value)}{suffix}"
+        )
 
 
-def whole_seconds(option: str, value: Duration) -> int:
-    """Seconds of ``value``, refusing tokens and fractions that CloudFormation cannot take."""
-    if Token.is_unresolved(value.to_string()):
-        raise ConfigurationError(f"{option} must be a concrete Duration, got an unresolved token")
+def _number(value: float) -> str:
+    """A number as a person writes it: ``3``, ``0.2``, ``2147483647`` (no exponent for whole numbers)."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def whole_seconds(option: str, value: Duration) -> int | None:
+    """Seconds of ``value``, refusing fractions that CloudFormation cannot take; None for a token."""
+    if value.is_unresolved():
+        return None
     millis = value.to_milliseconds()
     if millis % 1000:
         raise ConfigurationError(f"{option} must be a whole number of seconds, got {millis / 1000:g} s")
     return int(millis // 1000)
 
 
-def whole_mebibytes(option: str, value: Size) -> int:
-    """MiB of ``value``, refusing fractions (Firehose takes an integer SizeInMBs)."""
+def literal_seconds(option: str, value: Duration, why: str) -> int:
+    """Seconds of a Duration that must be known at synth time (``why`` says what is computed from it)."""
+    seconds = whole_seconds(option, value)
+    if seconds is None:
+        raise ConfigurationError(f"{option} must be a literal Duration, not a token: {why}")
+    return seconds
+
+
+def literal_number(option: str, value: float, why: str) -> float:
+    """A number that must be known at synth time (``why`` says what is computed from it)."""
+    if unresolved(value):
+        raise ConfigurationError(f"{option} must be a literal number, not a token: {why}")
+    return value
+
+
+def whole_mebibytes(option: str, value: Size) -> int | None:
+    """MiB of ``value``, refusing fractions (Firehose takes an integer SizeInMBs); None for a token."""
+    if value.is_unresolved():
+        return None
     mebibytes = value.to_mebibytes(rounding=SizeRoundingBehavior.NONE)
     if mebibytes != int(mebibytes):
         raise ConfigurationError(f"{option} must be a whole number of MiB, got {mebibytes:g} MiB")
@@ -114,8 +161,8 @@ def check_buffering(
     minimum_size_mib: int = 1,
     minimum_interval_s: int = 0,
     reason: str = "",
-) -> tuple[int, int]:
-    """Validate S3 buffering hints (1-128 MiB, 0-900 s) and return them as (MiB, seconds).
+) -> None:
+    """Validate S3 buffering hints (1-128 MiB, 0-900 s); a token passes.
 
     ``minimum_size_mib``/``minimum_interval_s`` raise the floor for features that need bigger buffers
     (dynamic partitioning and format conversion need 64 MiB; dynamic partitioning needs 60 s).
@@ -123,13 +170,12 @@ def check_buffering(
     size = whole_mebibytes("buffering_size", buffering_size)
     interval = whole_seconds("buffering_interval", buffering_interval)
     why = f" ({reason})" if reason else ""
-    if not minimum_size_mib <= size <= 128:
+    if size is not None and not minimum_size_mib <= size <= 128:
         raise ConfigurationError(f"buffering_size must be between {minimum_size_mib} and 128 MiB{why}, got {size} MiB")
-    if not minimum_interval_s <= interval <= 900:
+    if interval is not None and not minimum_interval_s <= interval <= 900:
         raise ConfigurationError(
             f"buffering_interval must be between {minimum_interval_s} and 900 seconds{why}, got {interval} s"
         )
-    return size, interval
 
 
 def check_delivery_stream_name(name: str | None) -> None:
@@ -143,7 +189,7 @@ def check_delivery_stream_name(name: str | None) -> None:
 
 
 def check_file_extension(extension: str | None) -> None:
-    if extension is None or extension == "":
+    if extension is None or extension == "" or unresolved(extension):
         return
     if len(extension) > _MAX_FILE_EXTENSION or not _FILE_EXTENSION.fullmatch(extension):
         raise ConfigurationError(
@@ -158,18 +204,33 @@ def _known_time_zones() -> frozenset[str]:
 
 
 def check_time_zone(name: str | None) -> None:
-    """Firehose accepts IANA zone names (pattern [a-zA-Z/_]+, <= 50 characters)."""
-    if name is None or name in ("", "UTC"):
+    """``UTC`` or a region/city zone of the IANA database (tzdata), as Firehose lists them.
+
+    The Firehose developer guide lists the supported zones by region (Africa, America, Antarctica, Asia,
+    Atlantic, Australia, Europe, Indian, Pacific: TIME_ZONE_DOCS). A zone must be in tzdata, under one of those
+    regions and match the API pattern ``[a-zA-Z/_]+`` (at most 50 characters). Abbreviations (``EST``),
+    ``Etc/*``, ``Factory``, country aliases (``US/Eastern``) and ``''`` are refused: aws-cdk-lib or Firehose
+    rejects them at synth or deploy time.
+    """
+    if name is None or unresolved(name) or name == "UTC":
         return
-    if not _TIME_ZONE.fullmatch(name) or name not in _known_time_zones():
+    region = name.split("/", 1)[0]
+    if (
+        not _TIME_ZONE.fullmatch(name)
+        or "/" not in name
+        or region not in TIME_ZONE_REGIONS
+        or name not in _known_time_zones()
+    ):
         raise ConfigurationError(
-            f"time_zone must be an IANA time zone such as 'Asia/Seoul' or 'UTC' "
-            f"(letters, '/' and '_' only, at most 50 characters), got {name!r}"
+            f"time_zone must be 'UTC' or a region/city time zone Firehose supports, such as 'Asia/Seoul' or "
+            f"'America/New_York' (regions: {', '.join(TIME_ZONE_REGIONS)}; the list: {TIME_ZONE_DOCS}), got {name!r}"
         )
 
 
 def parse_prefix(option: str, prefix: str) -> list[PrefixExpression]:
-    """Return the expressions of a prefix, raising on malformed or unknown ones."""
+    """Return the expressions of a prefix, raising on malformed or unknown ones (a token has none)."""
+    if unresolved(prefix):
+        return []  # known at deploy time only: Firehose checks it then
     if len(prefix) > _MAX_PREFIX_CHARS:
         raise ConfigurationError(
             f"{option} must be at most {_MAX_PREFIX_CHARS} characters, got {len(prefix)} characters"
@@ -233,7 +294,12 @@ def check_prefixes(
 
 
 def static_part(prefix: str) -> str:
-    """The literal text before the first expression: every object key under this prefix starts with it."""
+    """The literal text before the first expression: every object key under this prefix starts with it.
+
+    A prefix given as a token is unknown until deployment: then nothing is known to be static (``""``).
+    """
+    if unresolved(prefix):
+        return ""
     index = prefix.find("!{")
     return prefix if index < 0 else prefix[:index]
 

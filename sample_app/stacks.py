@@ -9,10 +9,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_iot as iot
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from firehose_s3_constructs import FirehoseToS3
+from firehose_s3_constructs import ConfigurationError, FirehoseToS3, MonitoringOptions
 from firehose_s3_constructs.analytics import (
     DynamicPartitioning,
     FormatConversion,
@@ -21,11 +22,14 @@ from firehose_s3_constructs.analytics import (
     QueryWorkgroup,
 )
 from firehose_s3_constructs.compliance import acknowledge
+from firehose_s3_constructs.encryption import allow_cloudwatch_logs
+from firehose_s3_constructs.storage import AccessLogging, access_log_bucket
 from firehose_s3_constructs.transform import TransformOptions
 
 __all__ = [
     "IotTelemetryStack",
     "KinesisSourceStack",
+    "LogArchiveStack",
     "PipelineStack",
     "WebLogsStack",
     "add_pipeline_outputs",
@@ -33,11 +37,24 @@ __all__ = [
 ]
 
 
+#: ``npx cdk deploy -c alarmEmail=ops@example.com`` subscribes that address to every stack's alarm topic.
+ALARM_EMAIL_CONTEXT = "alarmEmail"
+
+
+def monitoring_options(scope: Construct) -> MonitoringOptions:
+    """The alarms' options: the address from the ``alarmEmail`` context (if given) receives every alarm."""
+    email = scope.node.try_get_context(ALARM_EMAIL_CONTEXT)
+    if email is not None and not isinstance(email, str):
+        raise ConfigurationError(f"context {ALARM_EMAIL_CONTEXT} must be an email address, got {email!r}")
+    return MonitoringOptions(email=email or None)
+
+
 def add_pipeline_outputs(stack: Stack, pipeline: FirehoseToS3) -> None:
     """The names a producer and ``firehose-s3 verify`` need after ``cdk deploy``."""
     CfnOutput(stack, "DeliveryStreamName", value=pipeline.delivery_stream.delivery_stream_name)
     CfnOutput(stack, "BucketName", value=pipeline.bucket.bucket_name)
-    CfnOutput(stack, "LogGroupName", value=pipeline.log_group.log_group_name)
+    if pipeline.log_group is not None:
+        CfnOutput(stack, "LogGroupName", value=pipeline.log_group.log_group_name)
 
 
 class PipelineStack(Stack):
@@ -45,7 +62,9 @@ class PipelineStack(Stack):
 
     def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
-        self.pipeline = FirehoseToS3(self, "Pipeline", transform=TransformOptions(drop_fields=("email",)))
+        self.pipeline = FirehoseToS3(
+            self, "Pipeline", transform=TransformOptions(drop_fields=("email",)), monitoring=monitoring_options(self)
+        )
         add_pipeline_outputs(self, self.pipeline)
 
 
@@ -79,7 +98,11 @@ class KinesisSourceStack(Stack):
             },
         )
         self.pipeline = FirehoseToS3(
-            self, "Pipeline", source_stream=self.source_stream, bucket_encryption=s3.BucketEncryption.KMS
+            self,
+            "Pipeline",
+            source_stream=self.source_stream,
+            bucket_encryption=s3.BucketEncryption.KMS,
+            monitoring=monitoring_options(self),
         )
         add_pipeline_outputs(self, self.pipeline)
         CfnOutput(self, "SourceStreamName", value=self.source_stream.stream_name)
@@ -118,6 +141,7 @@ class WebLogsStack(Stack):
             transform=TransformOptions(drop_fields=("ident",), mask_fields=("user",), hash_fields=("ip",)),
             file_extension=".json.gz",
             query_table=QueryTable(columns=WEB_LOG_COLUMNS, table_name="access_logs", workgroup=QueryWorkgroup()),
+            monitoring=monitoring_options(self),
         )
         add_pipeline_outputs(self, self.pipeline)
         add_query_outputs(self, self.pipeline)
@@ -163,6 +187,7 @@ class IotTelemetryStack(Stack):
                 projections={"dt": Projection.date("yyyy-MM-dd", "2024-01-01", "DAYS")},
                 workgroup=QueryWorkgroup(),
             ),
+            monitoring=monitoring_options(self),
         )
         self.rule = TelemetryRule(self, "Rule", pipeline=self.pipeline, topic_filter=IOT_TOPIC_FILTER)
         add_pipeline_outputs(self, self.pipeline)
@@ -246,6 +271,53 @@ class TelemetryRule(Construct):
         self.role = role
 
 
+#: Where the log-archive stack writes plain log lines (one per line, GZIP) and the records it cannot use.
+LOG_ARCHIVE_PREFIX = "logs/!{timestamp:yyyy/MM/dd}/"
+LOG_ARCHIVE_ERROR_PREFIX = "log-errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/"
+
+
+class LogArchiveStack(Stack):
+    """The seed's log-storage case: CloudWatch Logs -> subscription filter -> Firehose -> S3, plain log lines.
+
+    Firehose decompresses the subscription's gzip records and keeps only each event's message, so objects hold
+    the application's own log lines, one per line, GZIP-compressed (``.log.gz``). The buckets' server access
+    logs go to a central logging bucket (as in an organisation's log-archive account), under their own prefix.
+    """
+
+    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        key = kms.Key(
+            self,
+            "LogsKey",
+            description="Encrypts the application log group",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        allow_cloudwatch_logs(key)
+        self.app_logs = logs.LogGroup(
+            self,
+            "AppLogs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            encryption_key=key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.central_access_logs = access_log_bucket(self, "CentralAccessLogs", removal_policy=RemovalPolicy.RETAIN)
+        self.pipeline = FirehoseToS3(
+            self,
+            "Pipeline",
+            decompression=True,
+            log_message_extraction=True,
+            data_output_prefix=LOG_ARCHIVE_PREFIX,
+            error_output_prefix=LOG_ARCHIVE_ERROR_PREFIX,
+            file_extension=".log.gz",
+            access_logging=AccessLogging(bucket=self.central_access_logs, prefix="firehose/log-archive/"),
+            monitoring=monitoring_options(self),
+        )
+        self.pipeline.subscribe(self.app_logs)
+        add_pipeline_outputs(self, self.pipeline)
+        CfnOutput(self, "AppLogGroupName", value=self.app_logs.log_group_name)
+
+
 def _logical_id(bucket: s3.IBucket) -> str:
     cfn = bucket.node.default_child
     assert isinstance(cfn, s3.CfnBucket)
@@ -277,5 +349,8 @@ def add_sample_stacks(app: App) -> dict[str, Stack]:
         ),
         "FirehoseS3IotTelemetry": IotTelemetryStack(
             app, "FirehoseS3IotTelemetry", description="IoT Core telemetry to partitioned Parquet in S3"
+        ),
+        "FirehoseS3LogArchive": LogArchiveStack(
+            app, "FirehoseS3LogArchive", description="CloudWatch Logs subscription to plain log lines in S3"
         ),
     }

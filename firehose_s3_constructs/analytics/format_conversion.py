@@ -9,6 +9,7 @@ does not hide the encoding) are checked by :func:`firehose_s3_constructs.config.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -23,25 +24,19 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ..delivery_role import DeliveryRole
-from ..validation import ConfigurationError
+from ..storage import AccessLogging
+from ..validation import ConfigurationError, unresolved
 from .glue_types import check_glue_name, check_schema
-from .partition_layout import partition_layout
+from .partition_layout import projectable
 from .query_table import AthenaTable, QueryTable, snake_name
+from .serializers import COMPRESSIONS, OrcOptions, ParquetOptions, orc_output_format, parquet_output_format
 
 __all__ = ["GLUE_SCHEMA_ACTIONS", "DataFormatConversion", "FormatConversion", "add_glue_table_statements"]
 
 #: What Firehose needs to read a conversion schema (https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html).
 GLUE_SCHEMA_ACTIONS = ("glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions")
-_PARQUET_COMPRESSION = {
-    "SNAPPY": firehose.ParquetCompression.SNAPPY,
-    "GZIP": firehose.ParquetCompression.GZIP,
-    "UNCOMPRESSED": firehose.ParquetCompression.UNCOMPRESSED,
-}
-_ORC_COMPRESSION = {
-    "SNAPPY": firehose.OrcCompression.SNAPPY,
-    "ZLIB": firehose.OrcCompression.ZLIB,
-    "NONE": firehose.OrcCompression.NONE,
-}
+_ACCOUNT = re.compile(r"\d{12}")
+_VERSION = re.compile(r"LATEST|\d+")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +66,16 @@ class FormatConversion:
         database_name: database of the created table (must exist; default: one is created) or, without
             ``schema``/``existing_table``, of the existing table. Default None.
         table_name: name of the created table (default: derived from the pipeline id) or of the existing one.
+        catalog_id: the Data Catalog (an account id) of an existing table given by ``database_name`` and
+            ``table_name``. Default None (this account).
+        region: the Region of an existing table (``existing_table`` or by name); Firehose reads schemas
+            across Regions. Default None (this stack's Region).
+        version_id: the table version of an existing table; ``LATEST`` always reads the newest. Default None
+            (``LATEST``).
+        parquet: Parquet serializer settings (block and page size, writer version, ...); only with
+            ``output_format="PARQUET"``. Default None (Firehose's defaults).
+        orc: ORC serializer settings (stripe and block size, bloom filters, ...); only with
+            ``output_format="ORC"``. Default None (Firehose's defaults).
     """
 
     output_format: Literal["PARQUET", "ORC"] = "PARQUET"
@@ -84,6 +89,11 @@ class FormatConversion:
     existing_table: glue.CfnTable | None = None
     database_name: str | None = None
     table_name: str | None = None
+    catalog_id: str | None = None
+    region: str | None = None
+    version_id: str | None = None
+    parquet: ParquetOptions | None = None
+    orc: OrcOptions | None = None
 
     def __post_init__(self) -> None:
         if self.output_format not in ("PARQUET", "ORC"):
@@ -92,7 +102,7 @@ class FormatConversion:
             raise ConfigurationError(
                 f"input_format must be 'OPENX' or 'HIVE' (Firehose converts JSON input only), got {self.input_format!r}"
             )
-        allowed = _PARQUET_COMPRESSION if self.output_format == "PARQUET" else _ORC_COMPRESSION
+        allowed = COMPRESSIONS[self.output_format]
         if self.compression not in allowed:
             raise ConfigurationError(
                 f"compression of {self.output_format} output must be one of {', '.join(allowed)}, "
@@ -130,6 +140,33 @@ class FormatConversion:
         for option, name in (("database_name", self.database_name), ("table_name", self.table_name)):
             if name is not None:
                 check_glue_name(option, name)
+        self._check_existing_table()
+        self._check_serializer()
+
+    def _check_existing_table(self) -> None:
+        if self.schema is not None and (self.catalog_id, self.region, self.version_id) != (None, None, None):
+            raise ConfigurationError(
+                "catalog_id, region and version_id describe an existing Glue table; with schema the library "
+                "creates the table in this account and Region"
+            )
+        if self.existing_table is not None and self.catalog_id is not None:
+            raise ConfigurationError("catalog_id cannot be combined with existing_table (its catalog_id is used)")
+        if self.catalog_id is not None and not unresolved(self.catalog_id) and not _ACCOUNT.fullmatch(self.catalog_id):
+            raise ConfigurationError(f"catalog_id must be a 12-digit account id, got {self.catalog_id!r}")
+        if self.version_id is not None and not unresolved(self.version_id) and not _VERSION.fullmatch(self.version_id):
+            raise ConfigurationError(f"version_id must be 'LATEST' or a version number, got {self.version_id!r}")
+
+    def _check_serializer(self) -> None:
+        if self.parquet is not None and self.output_format != "PARQUET":
+            raise ConfigurationError(f"parquet settings need output_format='PARQUET', got {self.output_format!r}")
+        if self.orc is not None and self.output_format != "ORC":
+            raise ConfigurationError(f"orc settings need output_format='ORC', got {self.output_format!r}")
+        if self.orc is not None and self.schema is not None:
+            unknown = sorted(set(self.orc.bloom_filter_columns) - set(self.schema))
+            if unknown:
+                raise ConfigurationError(
+                    f"OrcOptions.bloom_filter_columns names {', '.join(unknown)}, which are not schema columns"
+                )
 
     @property
     def file_extension(self) -> str:
@@ -153,8 +190,8 @@ class FormatConversion:
 
     def output_format_config(self) -> firehose.IOutputFormat:
         if self.output_format == "ORC":
-            return firehose.OrcOutputFormat(compression=_ORC_COMPRESSION[self.compression])
-        return firehose.ParquetOutputFormat(compression=_PARQUET_COMPRESSION[self.compression])
+            return orc_output_format(self.compression, self.orc)
+        return parquet_output_format(self.compression, self.parquet)
 
 
 def add_glue_table_statements(
@@ -189,13 +226,13 @@ class _GlueTableByName(firehose.SchemaConfiguration):
     ``without_policy_updates()``, it grants nothing: :func:`add_glue_table_statements` does.
     """
 
-    def __init__(self, database_name: str, table_name: str, catalog_id: str, region: str) -> None:
+    def __init__(self, database_name: str, table_name: str, catalog_id: str, region: str, version_id: str) -> None:
         self._schema = firehose.CfnDeliveryStream.SchemaConfigurationProperty(
             database_name=database_name,
             table_name=table_name,
             catalog_id=catalog_id,
             region=region,
-            version_id="LATEST",
+            version_id=version_id,
         )
         jsii.create(self.__class__, self, [])
 
@@ -228,7 +265,8 @@ class DataFormatConversion(Construct):
         default_table_name: table name when neither ``query`` nor ``conversion`` names one.
         default_database_name: name of the database created when neither names one (default: derived from
             this construct's path).
-        excluded_prefixes, encryption_key, access_logs_bucket, removal_policy: see :class:`AthenaTable`.
+        excluded_prefixes, encryption_key, access_logs_bucket, access_logging, removal_policy: see
+            :class:`AthenaTable`.
 
     Attributes:
         props: pass as ``data_format_conversion`` to ``firehose.S3Bucket``.
@@ -253,6 +291,7 @@ class DataFormatConversion(Construct):
         excluded_prefixes: Sequence[str] = (),
         encryption_key: kms.IKey | None = None,
         access_logs_bucket: s3.IBucket | None = None,
+        access_logging: AccessLogging | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id)
@@ -277,11 +316,12 @@ class DataFormatConversion(Construct):
                 projection_start=options.projection_start,
                 projection_end_year=options.projection_end_year,
                 # Conversion alone does not need a query-ready table; with ``query`` projection is required.
-                partition_projection=query is not None or _projectable(data_output_prefix),
+                partition_projection=query is not None or projectable(data_output_prefix),
                 excluded_prefixes=excluded_prefixes,
                 workgroup=options.workgroup,
                 encryption_key=encryption_key,
                 access_logs_bucket=access_logs_bucket,
+                access_logging=access_logging,
                 removal_policy=removal_policy,
             )
 
@@ -306,17 +346,29 @@ class DataFormatConversion(Construct):
             catalog_id: str = Aws.ACCOUNT_ID
         elif conversion.existing_table is not None:
             self.table = conversion.existing_table
-            schema = firehose.SchemaConfiguration.from_cfn_table(self.table)
+            schema = firehose.SchemaConfiguration.from_cfn_table(
+                self.table, region=conversion.region, version_id=conversion.version_id
+            )
             self.database_name, self.table_name = self.table.database_name, self.table.ref
             catalog_id = self.table.catalog_id
         else:
             assert conversion.database_name is not None
             assert conversion.table_name is not None
             self.database_name, self.table_name = conversion.database_name, conversion.table_name
-            catalog_id = Aws.ACCOUNT_ID
-            schema = _GlueTableByName(self.database_name, self.table_name, catalog_id, stack.region)
+            catalog_id = conversion.catalog_id or Aws.ACCOUNT_ID
+            schema = _GlueTableByName(
+                self.database_name,
+                self.table_name,
+                catalog_id,
+                conversion.region or stack.region,
+                conversion.version_id or "LATEST",
+            )
         self.glue_statement = add_glue_table_statements(
-            delivery_role, database_name=self.database_name, table_name=self.table_name, catalog_id=catalog_id
+            delivery_role,
+            database_name=self.database_name,
+            table_name=self.table_name,
+            catalog_id=catalog_id,
+            region=conversion.region,
         )
         self.props = firehose.DataFormatConversionProps(
             enabled=True,
@@ -324,11 +376,3 @@ class DataFormatConversion(Construct):
             output_format=conversion.output_format_config(),
             schema_configuration=schema,
         )
-
-
-def _projectable(prefix: str) -> bool:
-    try:
-        partition_layout(prefix)
-    except ConfigurationError:
-        return False
-    return True

@@ -16,7 +16,7 @@ from typing import Literal
 from ..validation import ConfigurationError, parse_prefix
 from .glue_types import NAME_PATTERN
 
-__all__ = ["PartitionColumn", "PartitionLayout", "Projection", "partition_layout"]
+__all__ = ["PartitionColumn", "PartitionLayout", "Projection", "partition_layout", "projectable"]
 
 
 # --- partition projection --------------------------------------------------------------------------------
@@ -257,3 +257,12 @@ def partition_layout(
                 f"(columns: {', '.join(sorted(seen)) or 'none'})"
             )
     return PartitionLayout(prefix, tuple(segments))
+
+
+def projectable(prefix: str) -> bool:
+    """Whether :func:`partition_layout` can project ``prefix`` (each segment static or ``name=!{...}``)."""
+    try:
+        partition_layout(prefix)
+    except ConfigurationError:
+        return False
+    return True

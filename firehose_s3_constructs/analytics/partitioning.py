@@ -22,7 +22,9 @@ from .partition_layout import Projection
 __all__ = [
     "PROCESSOR_APPEND_DELIMITER",
     "PROCESSOR_DEAGGREGATION",
+    "PROCESSOR_DECOMPRESSION",
     "PROCESSOR_LAMBDA",
+    "PROCESSOR_LOG_MESSAGE_EXTRACTION",
     "PROCESSOR_METADATA_EXTRACTION",
     "DynamicPartitioning",
     "build_processors",
@@ -35,6 +37,8 @@ PROCESSOR_DEAGGREGATION = "RecordDeAggregation"
 PROCESSOR_LAMBDA = "Lambda"
 PROCESSOR_METADATA_EXTRACTION = "MetadataExtraction"
 PROCESSOR_APPEND_DELIMITER = "AppendDelimiterToRecord"
+PROCESSOR_DECOMPRESSION = "Decompression"
+PROCESSOR_LOG_MESSAGE_EXTRACTION = "CloudWatchLogProcessing"
 _MAX_JQ_KEYS = 50
 _MAX_RETRY_S = 7200
 _KEY_NAME = re.compile(r"[A-Za-z0-9_-]{1,512}")
@@ -87,7 +91,7 @@ class DynamicPartitioning:
         if self.deaggregation != "DELIMITED" and self.delimiter is not None:
             raise ConfigurationError("delimiter is only used with deaggregation='DELIMITED'")
         retry = whole_seconds("retry_duration", self.retry_duration)
-        if not 0 <= retry <= _MAX_RETRY_S:
+        if retry is not None and not 0 <= retry <= _MAX_RETRY_S:
             raise ConfigurationError(f"retry_duration must be between 0 and {_MAX_RETRY_S} seconds, got {retry} s")
 
 
@@ -129,6 +133,10 @@ def build_processors(
         if kind == PROCESSOR_LAMBDA:
             assert lambda_processor is not None
             processors.append(lambda_processor)
+        elif kind == PROCESSOR_DECOMPRESSION:
+            processors.append(firehose.DecompressionProcessor())
+        elif kind == PROCESSOR_LOG_MESSAGE_EXTRACTION:
+            processors.append(firehose.CloudWatchLogProcessor(data_message_extraction=True))
         elif kind == PROCESSOR_APPEND_DELIMITER:
             processors.append(firehose.AppendDelimiterToRecordProcessor())
         else:

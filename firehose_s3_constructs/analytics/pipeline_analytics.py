@@ -16,6 +16,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ..delivery_role import DeliveryRole
+from ..storage import AccessLogging
 from .format_conversion import DataFormatConversion
 from .partitioning import dynamic_partitioning_props
 from .query_table import AthenaTable, derived_glue_name, snake_name
@@ -34,7 +35,7 @@ class PipelineAnalytics(Construct):
         config: the pipeline's resolved configuration.
         delivery_role, bucket: the pipeline's (Glue read statements are added to the role).
         excluded_prefixes: other prefixes in the bucket (error, source backup) the table must not cover.
-        encryption_key, access_logs_bucket: for a created Athena results bucket.
+        encryption_key, access_logs_bucket, access_logging: for a created Athena results bucket.
 
     Attributes:
         conversion: the :class:`DataFormatConversion`, or None.
@@ -54,6 +55,7 @@ class PipelineAnalytics(Construct):
         excluded_prefixes: Sequence[str],
         encryption_key: kms.IKey | None,
         access_logs_bucket: s3.IBucket | None,
+        access_logging: AccessLogging | None = None,
     ) -> None:
         super().__init__(scope, id)
         o = config.options
@@ -77,6 +79,7 @@ class PipelineAnalytics(Construct):
                 excluded_prefixes=excluded_prefixes,
                 encryption_key=encryption_key,
                 access_logs_bucket=access_logs_bucket,
+                access_logging=access_logging,
                 removal_policy=o.removal_policy,
             )
             self.data_format_conversion = self.conversion.props
@@ -106,6 +109,7 @@ class PipelineAnalytics(Construct):
                 workgroup=query.workgroup,
                 encryption_key=encryption_key,
                 access_logs_bucket=access_logs_bucket,
+                access_logging=access_logging,
                 removal_policy=o.removal_policy,
             )
         self.dynamic_partitioning: firehose.DynamicPartitioningProps | None = (

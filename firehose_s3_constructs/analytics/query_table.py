@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -21,12 +21,21 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ..storage import BucketLifecycle, SecureBucket, access_log_bucket
-from ..validation import ConfigurationError, static_part
+from ..storage import AccessLogging, BucketLifecycle, SecureBucket, access_log_bucket
+from ..validation import ConfigurationError, static_part, unresolved
 from .glue_types import TABLE_FORMATS, FormatName, check_glue_name, check_schema
 from .partition_layout import PartitionLayout, Projection, partition_layout
 
-__all__ = ["AthenaTable", "QueryTable", "QueryWorkgroup", "derived_glue_name", "snake_name"]
+__all__ = [
+    "AthenaTable",
+    "QueryTable",
+    "QueryWorkgroup",
+    "check_table",
+    "derived_glue_name",
+    "snake_name",
+    "table_layout",
+    "workgroup_encryption",
+]
 
 #: Athena's minimum per-query data usage control (BytesScannedCutoffPerQuery), in bytes.
 _MIN_CUTOFF_BYTES = 10_000_000
@@ -71,12 +80,12 @@ class QueryWorkgroup:
         if self.encryption == "SSE_S3" and self.kms_key is not None:
             raise ConfigurationError("workgroup kms_key is only used with encryption='SSE_KMS' (or None)")
         cutoff = self.bytes_scanned_cutoff.to_bytes(rounding=SizeRoundingBehavior.NONE)
-        if cutoff < _MIN_CUTOFF_BYTES:
+        if not unresolved(cutoff) and cutoff < _MIN_CUTOFF_BYTES:
             raise ConfigurationError(
                 f"bytes_scanned_cutoff must be at least {_MIN_CUTOFF_BYTES} bytes (10 MB, Athena's minimum), "
                 f"got {cutoff:g} bytes"
             )
-        if self.results_prefix and not self.results_prefix.endswith("/"):
+        if self.results_prefix and not unresolved(self.results_prefix) and not self.results_prefix.endswith("/"):
             raise ConfigurationError(f"results_prefix must end with '/', got {self.results_prefix!r}")
 
 
@@ -122,6 +131,59 @@ class QueryTable:
             check_glue_name("table_name", self.table_name)
 
 
+def table_layout(
+    data_output_prefix: str,
+    *,
+    partition_projection: bool = True,
+    partition_values: Mapping[str, Sequence[str]] | None = None,
+    projections: Mapping[str, Projection] | None = None,
+    projection_start: datetime.date = datetime.date(2024, 1, 1),
+    projection_end_year: int = 2099,
+) -> PartitionLayout:
+    """The partition layout of a table over ``data_output_prefix`` (unpartitioned at its static directory)."""
+    if partition_projection:
+        return partition_layout(
+            data_output_prefix,
+            partition_values=partition_values,
+            projections=projections,
+            projection_start=projection_start,
+            projection_end_year=projection_end_year,
+        )
+    directory = static_part(data_output_prefix).rpartition("/")[0]
+    return PartitionLayout(directory + "/" if directory else "", tuple(filter(None, [directory])))
+
+
+def check_table(layout: PartitionLayout, columns: Collection[str], excluded_prefixes: Sequence[str]) -> None:
+    """A table's partition columns are not data columns, and its location holds no other prefix's objects."""
+    duplicated = sorted(set(layout.column_names) & set(columns))
+    if duplicated:
+        raise ConfigurationError(
+            f"partition column(s) {', '.join(duplicated)} of the data prefix are also data columns; a partition "
+            "value lives in the S3 path, not in the record, and Athena rejects a column that is both: remove "
+            "them from the columns/schema"
+        )
+    location_prefix = layout.table_location("bucket").removeprefix("s3://bucket/")
+    for other in excluded_prefixes:
+        if static_part(other).startswith(location_prefix):
+            raise ConfigurationError(
+                f"the table location {location_prefix or '(bucket root)'!r} contains the prefix {other!r}; "
+                "Athena reads every object under the location, so failed or backed-up records would be read "
+                "as data: give the data prefix its own static directory (e.g. 'data/...')"
+            )
+
+
+def workgroup_encryption(options: QueryWorkgroup, *, has_pipeline_key: bool) -> str:
+    """The results encryption of a workgroup: SSE_KMS needs a key (the workgroup's or the pipeline's)."""
+    has_key = options.kms_key is not None or has_pipeline_key
+    encryption = options.encryption or ("SSE_KMS" if has_key else "SSE_S3")
+    if encryption == "SSE_KMS" and not has_key:
+        raise ConfigurationError(
+            "workgroup encryption 'SSE_KMS' needs a key: pass QueryWorkgroup(kms_key=...) or give the pipeline "
+            "an encryption key"
+        )
+    return encryption
+
+
 def snake_name(text: str) -> str:
     """``WebLogs-Pipeline`` -> ``weblogs_pipeline`` (lowercase, runs of other characters become '_')."""
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
@@ -161,9 +223,12 @@ class AthenaTable(Construct):
         partition_projection: False creates an unpartitioned table at the prefix's static part instead
             (used for a conversion schema table when the prefix cannot be projected). Default True.
         excluded_prefixes: other prefixes in the same bucket (error output, source backup); the table
-            location must not contain them or Athena would read failed records as data. Default none.
+            location must not contain them or Athena would read failed records as data (:func:`check_table`,
+            which ``FirehoseToS3``'s ``config.resolve`` applies before anything is built). Default none.
         workgroup: create an Athena workgroup. Default None.
         encryption_key: key for SSE_KMS workgroup results (and a created results bucket). Default None.
+        access_logging: how a created results bucket is access-logged (:class:`AccessLogging`). Default None
+            (logged to ``access_logs_bucket``).
         access_logs_bucket: server access log bucket of a created results bucket. Default None (one is
             created when needed).
         removal_policy: removal policy of a created results bucket. Default RETAIN.
@@ -197,6 +262,7 @@ class AthenaTable(Construct):
         workgroup: QueryWorkgroup | None = None,
         encryption_key: kms.IKey | None = None,
         access_logs_bucket: s3.IBucket | None = None,
+        access_logging: AccessLogging | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id)
@@ -214,34 +280,16 @@ class AthenaTable(Construct):
         if unknown:
             raise ConfigurationError(f"json_key_mappings names {', '.join(unknown)}, which are not columns")
 
-        if partition_projection:
-            self.layout = partition_layout(
-                data_output_prefix,
-                partition_values=partition_values,
-                projections=projections,
-                projection_start=projection_start,
-                projection_end_year=projection_end_year,
-            )
-        else:
-            # Unpartitioned: the objects live under the prefix's static directory.
-            directory = static_part(data_output_prefix).rpartition("/")[0]
-            self.layout = PartitionLayout(directory + "/" if directory else "", tuple(filter(None, [directory])))
-        duplicated = sorted(set(self.layout.column_names) & set(data_columns))
-        if duplicated:
-            raise ConfigurationError(
-                f"partition column(s) {', '.join(duplicated)} of the data prefix are also data columns; a partition "
-                "value lives in the S3 path, not in the record, and Athena rejects a column that is both: remove "
-                "them from the columns/schema"
-            )
+        self.layout = table_layout(
+            data_output_prefix,
+            partition_projection=partition_projection,
+            partition_values=partition_values,
+            projections=projections,
+            projection_start=projection_start,
+            projection_end_year=projection_end_year,
+        )
+        check_table(self.layout, data_columns, excluded_prefixes)
         location = self.layout.table_location(bucket.bucket_name)
-        location_prefix = location.removeprefix(f"s3://{bucket.bucket_name}/")
-        for other in excluded_prefixes:
-            if static_part(other).startswith(location_prefix):
-                raise ConfigurationError(
-                    f"the table location {location_prefix or '(bucket root)'!r} contains the prefix {other!r}; "
-                    "Athena reads every object under the location, so failed or backed-up records would be read "
-                    "as data: give the data prefix its own static directory (e.g. 'data/...')"
-                )
 
         self.database: glue.CfnDatabase | None = None
         if database_name is None:
@@ -304,7 +352,7 @@ class AthenaTable(Construct):
         self.workgroup: athena.CfnWorkGroup | None = None
         self.results_bucket: s3.IBucket | None = None
         if workgroup is not None:
-            self._add_workgroup(workgroup, encryption_key, access_logs_bucket, removal_policy)
+            self._add_workgroup(workgroup, encryption_key, access_logs_bucket, access_logging, removal_policy)
 
     @property
     def partition_columns(self) -> tuple[str, ...]:
@@ -315,29 +363,35 @@ class AthenaTable(Construct):
         options: QueryWorkgroup,
         pipeline_key: kms.IKey | None,
         access_logs_bucket: s3.IBucket | None,
+        access_logging: AccessLogging | None,
         removal_policy: RemovalPolicy,
     ) -> None:
         key = options.kms_key or pipeline_key
-        encryption = options.encryption or ("SSE_KMS" if key is not None else "SSE_S3")
-        if encryption == "SSE_KMS" and key is None:
-            raise ConfigurationError(
-                "workgroup encryption 'SSE_KMS' needs a key: pass QueryWorkgroup(kms_key=...) or give the pipeline "
-                "an encryption key"
-            )
+        encryption = workgroup_encryption(options, has_pipeline_key=pipeline_key is not None)
         results = options.results_bucket
         if results is None:
-            logs = access_logs_bucket or access_log_bucket(self, "ResultsAccessLogs", removal_policy=removal_policy)
+            logging = access_logging or AccessLogging()
+            logs: s3.IBucket | None = None
+            if logging.enabled:
+                logs = (
+                    logging.bucket
+                    or access_logs_bucket
+                    or access_log_bucket(self, "ResultsAccessLogs", removal_policy=removal_policy)
+                )
             results = SecureBucket(
                 self,
                 "Results",
                 access_logs_bucket=logs,
-                access_logs_prefix="athena-results-bucket/",
+                access_logs_prefix=logging.prefix + "athena-results-bucket/",
+                logging_disabled_reason=logging.disabled_reason,
                 encryption_key=key if encryption == "SSE_KMS" else None,
                 removal_policy=removal_policy,
                 lifecycle=BucketLifecycle(expiration=options.results_expiration),
             ).bucket
         self.results_bucket = results
-        cutoff = int(options.bytes_scanned_cutoff.to_bytes(rounding=SizeRoundingBehavior.NONE))
+        cutoff = options.bytes_scanned_cutoff.to_bytes(rounding=SizeRoundingBehavior.NONE)
+        if not unresolved(cutoff):
+            cutoff = int(cutoff)
         self.workgroup = athena.CfnWorkGroup(
             self,
             "Workgroup",

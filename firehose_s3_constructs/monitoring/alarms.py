@@ -61,6 +61,9 @@ FailedConversion               > 0, 1/1 (format conversion). Records that failed
 Sum)
 PartitionCountExceeded         > 0, 1/1 (dynamic partitioning). 1 while the active-partition limit is
 (Maximum)                      exceeded; records go to the error prefix.
+DecompressionFailed            > 0, 1/1 (decompression). Records that were not gzip CloudWatch Logs data,
+(OutputDecompressedRecords.    written compressed to the error prefix (decompression-failed).
+Failed, Sum)
 =============================  =====================================================================
 
 Extending: every alarm is created by :meth:`DeliveryStreamMonitoring.add_alarm`; alarms on ``AWS/Firehose``
@@ -86,6 +89,7 @@ if TYPE_CHECKING:
     from .stream_monitoring import DeliveryStreamMonitoring
 
 __all__ = [
+    "DECOMPRESSION_ALARMS",
     "DYNAMIC_PARTITIONING_ALARMS",
     "FORMAT_CONVERSION_ALARMS",
     "KMS_KEY_ALARMS",
@@ -121,6 +125,23 @@ FORMAT_CONVERSION_ALARMS: tuple[AlarmSpec, ...] = (
         first_check=(
             "objects under errors/format-conversion-failed/: lastErrorMessage names the field that does not "
             "match the Glue table's schema."
+        ),
+    ),
+)
+
+#: Alarms added when CloudWatch Logs records are decompressed (``Decompression`` processor).
+DECOMPRESSION_ALARMS: tuple[AlarmSpec, ...] = (
+    AlarmSpec(
+        name="DecompressionFailed",
+        metric_name="OutputDecompressedRecords.Failed",
+        threshold=0,
+        meaning=(
+            "Records could not be decompressed (not gzip CloudWatch Logs data) and were written as they are to "
+            "the error prefix."
+        ),
+        first_check=(
+            "objects under errors/decompression-failed/: a producer other than a CloudWatch Logs subscription "
+            "is sending to this stream."
         ),
     ),
 )
@@ -257,6 +278,8 @@ def built_in_specs(
         yield from KMS_KEY_ALARMS
     if settings.format_conversion:
         yield from FORMAT_CONVERSION_ALARMS
+    if settings.decompression:
+        yield from DECOMPRESSION_ALARMS
     if settings.dynamic_partitioning:
         yield from DYNAMIC_PARTITIONING_ALARMS
 

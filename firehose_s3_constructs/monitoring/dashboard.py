@@ -167,6 +167,13 @@ def _error_widgets(monitoring: DeliveryStreamMonitoring) -> list[cloudwatch.IWid
                 [m(name, label=name) for name in ("SucceedConversion.Records", "FailedConversion.Records")],
             )
         )
+    if monitoring.settings.decompression:
+        widgets.append(
+            _graph(
+                "Decompression (Sum)",
+                [m(f"OutputDecompressedRecords.{outcome}", label=outcome) for outcome in ("Success", "Failed")],
+            )
+        )
     if monitoring.settings.dynamic_partitioning:
         widgets.append(
             _graph(

@@ -11,7 +11,7 @@ from aws_cdk import Duration, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sns as sns
 
-from ..validation import ConfigurationError, check_range, whole_seconds
+from ..validation import ConfigurationError, check_range, literal_number, literal_seconds, whole_seconds
 
 __all__ = [
     "DYNAMIC_PARTITIONING_LATENCY_FACTOR",
@@ -21,6 +21,7 @@ __all__ = [
     "AlarmSpec",
     "MonitoringOptions",
     "freshness_threshold_seconds",
+    "literal_seconds_in",
     "seconds_in",
 ]
 
@@ -70,8 +71,13 @@ class AlarmSpec:
     first_check: str = ""
 
 
+#: Why monitoring options must be literals.
+_THRESHOLDS = "the alarm thresholds and descriptions are computed from it at synth time"
+
+
 def _check_share(option: str, value: float, *, include_one: bool) -> None:
     """A share strictly above 0 and below 1 (or up to 1 when ``include_one``)."""
+    literal_number(option, value, _THRESHOLDS)
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
     if not is_number or not (value > 0 and (value <= 1 if include_one else value < 1)):
         interval = "(0, 1]" if include_one else "(0, 1)"
@@ -79,9 +85,16 @@ def _check_share(option: str, value: float, *, include_one: bool) -> None:
         raise ConfigurationError(f"{option} must be greater than 0 and {upper} (range {interval}), got {value!r}")
 
 
-def seconds_in(option: str, value: Duration, low: int, high: int) -> int:
-    """Whole seconds of ``value`` within ``low``-``high``."""
+def seconds_in(option: str, value: Duration, low: int, high: int) -> int | None:
+    """Whole seconds of ``value`` within ``low``-``high``; None for a token (which passes)."""
     seconds = whole_seconds(option, value)
+    check_range(option, seconds, low, high, "seconds")
+    return seconds
+
+
+def literal_seconds_in(option: str, value: Duration, low: int, high: int) -> int:
+    """Like :func:`seconds_in`, for a value the alarm thresholds are computed from (no token)."""
+    seconds = literal_seconds(option, value, _THRESHOLDS)
     check_range(option, seconds, low, high, "seconds")
     return seconds
 
@@ -122,9 +135,9 @@ class MonitoringOptions:
     extra_actions: Sequence[cloudwatch.IAlarmAction] = ()
 
     def __post_init__(self) -> None:
-        seconds_in("MonitoringOptions.freshness_headroom", self.freshness_headroom, 0, FRESHNESS_CAP_SECONDS)
+        literal_seconds_in("MonitoringOptions.freshness_headroom", self.freshness_headroom, 0, FRESHNESS_CAP_SECONDS)
         _check_share("MonitoringOptions.quota_share", self.quota_share, include_one=False)
-        seconds_in("MonitoringOptions.iterator_age_threshold", self.iterator_age_threshold, 60, 7 * 86400)
+        literal_seconds_in("MonitoringOptions.iterator_age_threshold", self.iterator_age_threshold, 60, 7 * 86400)
         _check_share("MonitoringOptions.transform_duration_share", self.transform_duration_share, include_one=True)
         if self.email is not None and not Token.is_unresolved(self.email) and not _EMAIL.fullmatch(self.email):
             raise ConfigurationError(

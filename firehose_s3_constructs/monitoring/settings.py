@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, Token
+from aws_cdk import Duration
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 
 from firehose_transform import contract
 
-from ..validation import ConfigurationError
+from ..validation import ConfigurationError, unresolved
 from .options import seconds_in
 
 __all__ = ["StreamSettings"]
@@ -59,6 +59,8 @@ class StreamSettings:
         format_conversion: Parquet/ORC conversion is on; adds the FailedConversion alarm. Default False.
         dynamic_partitioning: dynamic partitioning is on; adds the PartitionCountExceeded alarm and the 1.5x
             latency factor. Default False.
+        decompression: CloudWatch Logs records are decompressed; adds the DecompressionFailed alarm.
+            Default False.
     """
 
     buffering_interval: Duration = Duration.seconds(300)
@@ -71,6 +73,7 @@ class StreamSettings:
     stream_encryption_key: kms.IKey | None = None
     format_conversion: bool = False
     dynamic_partitioning: bool = False
+    decompression: bool = False
 
     def __post_init__(self) -> None:
         seconds_in("buffering_interval", self.buffering_interval, 0, _MAX_INTERVAL_S)
@@ -86,10 +89,8 @@ class StreamSettings:
             seconds_in("transform_timeout", self.transform_timeout_or_default, 1, contract.LAMBDA_MAX_TIMEOUT_SECONDS)
             seconds_in("transform_buffer_interval", self.transform_buffer_interval_or_default, 0, _MAX_INTERVAL_S)
         namespace = self.transform_metrics_namespace
-        if namespace is not None and (not namespace or Token.is_unresolved(namespace)):
-            raise ConfigurationError(
-                f"transform_metrics_namespace must be a non-empty literal namespace, got {namespace!r}"
-            )
+        if namespace is not None and not unresolved(namespace) and not namespace.strip():
+            raise ConfigurationError(f"transform_metrics_namespace must not be empty, got {namespace!r}")
         if self.backup_buffering_interval is not None:
             seconds_in("backup_buffering_interval", self.backup_buffering_interval, _MIN_BACKUP_INTERVAL_S, 900)
         if self.source_stream is not None and self.stream_encryption_key is not None:

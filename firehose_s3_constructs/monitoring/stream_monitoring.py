@@ -17,7 +17,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from ..validation import ConfigurationError, check_range, whole_seconds
+from firehose_transform import contract
+
+from ..validation import ConfigurationError, check_range, literal_seconds
 from .alarms import add_metric_alarms, built_in_specs
 from .dashboard import build_dashboard
 from .metrics import StreamMetrics
@@ -28,6 +30,8 @@ from .topic import create_alarm_topic
 __all__ = ["DeliveryStreamMonitoring"]
 
 _NAME = re.compile(r"[A-Z][A-Za-z0-9]{0,63}")
+#: The largest buffering interval Firehose allows (S3 destination, backup and Lambda processor alike).
+_MAX_INTERVAL_S = 900
 _DEFAULT_SETTINGS = StreamSettings()
 _DEFAULT_OPTIONS = MonitoringOptions()
 
@@ -89,15 +93,21 @@ class DeliveryStreamMonitoring(Construct):
             self.dashboard = build_dashboard(self)
 
     def _set_thresholds(self) -> None:
+        """Derive the thresholds; an interval or timeout given as a token counts as its maximum (900 s, 300 s).
+
+        A token is known at deploy time only, and a threshold must be a number at synth time: the maximum
+        keeps the alarms from firing early, whatever the value turns out to be.
+        """
         settings = self.settings
-        headroom_s = whole_seconds("MonitoringOptions.freshness_headroom", self.options.freshness_headroom)
+        headroom_s = int(self.options.freshness_headroom.to_seconds())
         transform_interval_s = 0
         self.transform_timeout_ms = 0.0
         if settings.transform_function is not None:
-            self.transform_timeout_ms = settings.transform_timeout_or_default.to_seconds() * 1000.0
-            transform_interval_s = int(settings.transform_buffer_interval_or_default.to_seconds())
+            timeout_s = _seconds_or(settings.transform_timeout_or_default, contract.LAMBDA_MAX_TIMEOUT_SECONDS)
+            self.transform_timeout_ms = timeout_s * 1000.0
+            transform_interval_s = _seconds_or(settings.transform_buffer_interval_or_default, _MAX_INTERVAL_S)
         self.freshness_threshold = freshness_threshold_seconds(
-            buffering_interval_s=int(settings.buffering_interval.to_seconds()),
+            buffering_interval_s=_seconds_or(settings.buffering_interval, _MAX_INTERVAL_S),
             headroom_s=headroom_s,
             dynamic_partitioning=settings.dynamic_partitioning,
             transform_buffer_interval_s=transform_interval_s,
@@ -105,7 +115,8 @@ class DeliveryStreamMonitoring(Construct):
         self.backup_freshness_threshold: int | None = None
         if settings.backup_buffering_interval is not None:
             self.backup_freshness_threshold = freshness_threshold_seconds(
-                buffering_interval_s=int(settings.backup_buffering_interval.to_seconds()), headroom_s=headroom_s
+                buffering_interval_s=_seconds_or(settings.backup_buffering_interval, _MAX_INTERVAL_S),
+                headroom_s=headroom_s,
             )
 
     def _create_notifications(self) -> None:
@@ -172,7 +183,7 @@ class DeliveryStreamMonitoring(Construct):
 
     def add_alarm_spec(self, spec: AlarmSpec) -> cloudwatch.Alarm | None:
         """Create the alarm an :class:`AlarmSpec` describes, on this stream's ``AWS/Firehose`` metric."""
-        period_s = whole_seconds(f"{spec.name}.period", spec.period)
+        period_s = literal_seconds(f"{spec.name}.period", spec.period, "CloudWatch needs a literal alarm period")
         if period_s not in (10, 30) and (period_s < 60 or period_s % 60):
             raise ConfigurationError(f"{spec.name}.period must be 10 s, 30 s or a multiple of 60 s, got {period_s} s")
         if period_s * spec.evaluation_periods > 86400:
@@ -229,3 +240,8 @@ class DeliveryStreamMonitoring(Construct):
     ) -> cloudwatch.Metric:
         """``AWS/Firehose`` ``metric_name`` of this stream (dimension ``DeliveryStreamName``)."""
         return self.metrics.firehose(metric_name, statistic=statistic, period=period, label=label)
+
+
+def _seconds_or(value: Duration, maximum: int) -> int:
+    """Whole seconds of ``value``, or ``maximum`` when it is a token."""
+    return maximum if value.is_unresolved() else int(value.to_seconds())

@@ -58,6 +58,12 @@ _LOG_STREAMS_REASON = (
     "Lambda names each log stream itself (date, version and instance id), so writing logs needs a stream "
     "pattern; it is limited to the streams of the function's own log group."
 )
+_CONCURRENCY_REASON = (
+    "No concurrency is reserved by default: Lambda allows a reservation only while 100 executions stay "
+    "unreserved, so it fails to deploy in accounts with a low concurrency quota (new accounts have 10 or 50). "
+    "Set TransformOptions.reserved_concurrent_executions where the account has room; throttled invocations are "
+    "retried by Firehose and raise the TransformThrottles alarm."
+)
 _XRAY_REASON = (
     "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions, so '*' is the "
     "only possible resource; the statement exists only because tracing is enabled."
@@ -103,9 +109,13 @@ class TransformFunction(Construct):
         options = options if options is not None else TransformOptions()
         if hash_key_secret is not None and not options.hash_fields:
             raise ConfigurationError(
-                "hash_key_secret is only used when options.hash_fields names fields to hash, got hash_fields=()"
+                "hash_key_secret is only used when options.hash_fields names fields to hash, got hash_fields=()",
+                path=self.node.path,
             )
-        code_directory = check_code_directory(options)
+        try:
+            code_directory = check_code_directory(options)
+        except ConfigurationError as error:
+            raise error.at(self) from None
         self.options = options
         self.encryption_key = encryption_key
 
@@ -251,14 +261,15 @@ class TransformFunction(Construct):
         acknowledge(self.policy, findings)
 
     def _acknowledge_function(self, encryption_key: kms.IKey | None) -> None:
-        acknowledge(
-            self.function,
-            {
-                **in_packs("LambdaDLQ", _DLQ_REASON, ("HIPAA.Security", "NIST.800.53.R5")),
-                **in_packs("LambdaInsideVPC", _VPC_REASON),
-            },
-        )
+        findings = {
+            **in_packs("LambdaDLQ", _DLQ_REASON, ("HIPAA.Security", "NIST.800.53.R5")),
+            **in_packs("LambdaInsideVPC", _VPC_REASON),
+        }
         checks = {"CKV_AWS_116": _DLQ_REASON, "CKV_AWS_117": _VPC_REASON}
+        if self.options.reserved_concurrent_executions is None:
+            findings.update(in_packs("LambdaConcurrency", _CONCURRENCY_REASON, ("HIPAA.Security", "NIST.800.53.R5")))
+            checks["CKV_AWS_115"] = _CONCURRENCY_REASON
         if encryption_key is None:
             checks["CKV_AWS_173"] = _ENV_KMS_REASON
+        acknowledge(self.function, findings)
         skip_checkov(self.function, checks)

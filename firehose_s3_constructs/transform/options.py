@@ -18,7 +18,7 @@ from aws_cdk import aws_logs as logs
 
 from firehose_transform import contract
 
-from ..validation import ConfigurationError, check_range, whole_seconds
+from ..validation import ConfigurationError, check_range, unresolved, whole_seconds
 
 __all__ = ["DEFAULT_HANDLER", "TransformOptions"]
 
@@ -112,12 +112,14 @@ class TransformOptions:
             wheels for it.
         runtime: a Python runtime, 3.13 or newer. Default ``Runtime.PYTHON_3_14``, the newest aws-cdk-lib
             2.275 knows (cdk-nag's AwsSolutions-L1 asks for the newest; an older one is reported).
-        reserved_concurrent_executions: at least 1. Default 10. Reserving caps the function and keeps a
-            noisy neighbour from starving it. Firehose invokes at most 5 at a time per shard of a Kinesis
-            source, and scales with throughput for Direct PUT (at the default quotas a few concurrent
-            invocations suffice). Set ``5 x shards`` for a Kinesis source. Throttled invocations are retried
-            (``ProcessorOptions.retries``) then go to ``processing-failed``. An account must keep 100
-            unreserved executions: accounts with a low concurrency quota may need a smaller value.
+        reserved_concurrent_executions: at least 1, or None. Default None (no reservation). Lambda lets an
+            account reserve only down to 100 unreserved executions, and a new account's concurrency quota can
+            be 10 or 50, so any reservation fails CREATE there
+            (https://docs.aws.amazon.com/lambda/latest/dg/configuring-concurrency.html); unreserved, the
+            function shares the account's pool. Reserve (e.g. ``5 x shards`` for a Kinesis source: Firehose
+            invokes at most 5 at a time per shard) in accounts with room, to cap the function and keep a noisy
+            neighbour from starving it. Throttled invocations are retried (``ProcessorOptions.retries``) then
+            go to ``processing-failed``; the TransformThrottles alarm reports them.
         tracing: ``Tracing.DISABLED`` (default), ``ACTIVE`` or ``PASS_THROUGH``. Other than DISABLED adds
             ``xray:PutTraceSegments``/``PutTelemetryRecords`` on ``*`` (X-Ray has no resource-level
             permissions).
@@ -142,7 +144,7 @@ class TransformOptions:
     timeout: Duration = Duration.seconds(60)
     architecture: lambda_.Architecture = lambda_.Architecture.ARM_64
     runtime: lambda_.Runtime = lambda_.Runtime.PYTHON_3_14
-    reserved_concurrent_executions: int = 10
+    reserved_concurrent_executions: int | None = None
     tracing: lambda_.Tracing = lambda_.Tracing.DISABLED
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
     environment: Mapping[str, str] = field(default_factory=dict)
@@ -156,8 +158,9 @@ class TransformOptions:
 
     # --- derived values ---
     @property
-    def memory_size_mb(self) -> int:
-        return int(self.memory_size.to_mebibytes(rounding=SizeRoundingBehavior.NONE))
+    def memory_size_mb(self) -> float:
+        mebibytes = self.memory_size.to_mebibytes(rounding=SizeRoundingBehavior.NONE)
+        return mebibytes if unresolved(mebibytes) else int(mebibytes)
 
     @property
     def python_version(self) -> str:
@@ -223,7 +226,7 @@ class TransformOptions:
 
     def _check_function(self) -> None:
         memory = self.memory_size.to_mebibytes(rounding=SizeRoundingBehavior.NONE)
-        if memory != int(memory):
+        if not unresolved(memory) and memory != int(memory):
             raise ConfigurationError(f"memory_size must be a whole number of MiB, got {memory:g} MiB")
         check_range("memory_size", memory, _MIN_MEMORY_MB, _MAX_MEMORY_MB, "MiB")
         check_range(
@@ -239,7 +242,9 @@ class TransformOptions:
                 f"architecture must be Architecture.ARM_64 or Architecture.X86_64, got {self.architecture.name}"
             )
         concurrency = self.reserved_concurrent_executions
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        if concurrency is None or unresolved(concurrency):
+            pass
+        elif isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise ConfigurationError(
                 f"reserved_concurrent_executions must be a whole number of at least 1, got {concurrency!r}"
             )
@@ -263,7 +268,7 @@ class TransformOptions:
             if not isinstance(value, str):
                 raise ConfigurationError(f"environment[{key!r}] must be a string, got {value!r}")
         level = self.environment.get(contract.LOG_LEVEL)
-        if level is not None and level.strip().upper() not in contract.LOG_LEVELS:
+        if level is not None and not unresolved(level) and level.strip().upper() not in contract.LOG_LEVELS:
             raise ConfigurationError(
                 f"environment[{contract.LOG_LEVEL!r}] must be one of {', '.join(contract.LOG_LEVELS)}, got {level!r}"
             )

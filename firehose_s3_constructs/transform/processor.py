@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import jsii
-from aws_cdk import Duration, Size, SizeRoundingBehavior, Token
+from aws_cdk import Duration, Size, SizeRoundingBehavior, Tokenization
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_lambda as lambda_
@@ -18,17 +18,24 @@ from constructs import Construct
 
 from firehose_transform import contract
 
-from ..validation import ConfigurationError, check_range, whole_seconds
+from ..validation import ConfigurationError, check_range, unresolved, whole_seconds
 
 __all__ = ["ProcessorOptions", "lambda_processor"]
 
 
 def _lambda_buffer_mb(size: Size) -> float:
-    """Firehose's "MB" as CDK mebibytes: ``Size.mebibytes(1)`` -> 1, ``Size.kibibytes(256)`` -> 0.25."""
-    mebibytes = size.to_kibibytes(rounding=SizeRoundingBehavior.NONE) / 1024
-    if Token.is_unresolved(mebibytes):
-        raise ConfigurationError("buffer_size must be a concrete Size, got an unresolved token")
-    return mebibytes
+    """Firehose's "MB" as CDK mebibytes: ``Size.mebibytes(1)`` -> 1, ``Size.kibibytes(256)`` -> 0.25.
+
+    A token (``Size.mebibytes(parameter.value_as_number)``) stays a token.
+    """
+    if size.is_unresolved():
+        return size.to_mebibytes()
+    return size.to_kibibytes(rounding=SizeRoundingBehavior.NONE) / 1024
+
+
+def _rendered(number: float) -> str:
+    """A processor parameter value: Firehose's ParameterValue is a string (a token stays a token)."""
+    return Tokenization.stringify_number(number) if unresolved(number) else f"{number:g}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,6 +75,8 @@ class ProcessorOptions:
             contract.PROCESSOR_MAX_INTERVAL_SECONDS,
             "seconds",
         )
+        if unresolved(self.retries):
+            return
         if isinstance(self.retries, bool) or not isinstance(self.retries, int):
             raise ConfigurationError(
                 f"retries must be a whole number between 0 and {contract.PROCESSOR_MAX_RETRIES}, got {self.retries!r}"
@@ -77,12 +86,14 @@ class ProcessorOptions:
     @property
     def buffer_size_mb(self) -> str:
         """BufferSizeInMBs as rendered: MiB, at most 3 decimals, no trailing zeros ("1", "0.25")."""
-        return f"{round(_lambda_buffer_mb(self.buffer_size), 3):g}"
+        mebibytes = _lambda_buffer_mb(self.buffer_size)
+        return _rendered(mebibytes if unresolved(mebibytes) else round(mebibytes, 3))
 
     @property
     def buffer_interval_seconds(self) -> str:
         """BufferIntervalInSeconds as rendered."""
-        return str(whole_seconds("buffer_interval", self.buffer_interval))
+        seconds = whole_seconds("buffer_interval", self.buffer_interval)
+        return _rendered(self.buffer_interval.to_seconds() if seconds is None else seconds)
 
 
 @jsii.implements(firehose.IDataProcessor)
@@ -121,7 +132,7 @@ class _LambdaProcessor:
             # The L2 always sets the destination's role here; so do we.
             "RoleArn": role.role_arn,
             "LambdaArn": function_arn,
-            "NumberOfRetries": str(self._options.retries),
+            "NumberOfRetries": _rendered(self._options.retries),
             "BufferSizeInMBs": self._options.buffer_size_mb,
             "BufferIntervalInSeconds": self._options.buffer_interval_seconds,
         }

@@ -16,20 +16,24 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from cdk_helpers import make_app
 
 from firehose_s3_constructs import (
+    BucketLifecycle,
     ConfigurationError,
     DynamicPartitioning,
     FormatConversion,
     PipelineOptions,
     ProcessorOptions,
     QueryTable,
+    QueryWorkgroup,
     TransformOptions,
     resolve,
 )
 from firehose_s3_constructs.config import BACKUP_OUTPUT_PREFIX
+from firehose_s3_constructs.storage import AccessLogging
 from firehose_transform import contract
 
 HOURLY = "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
@@ -504,3 +508,98 @@ def test_conversion_and_query_table_must_agree() -> None:
         query_table=QueryTable(table_name="same"),
     )
     assert resolve(agreeing).analytics is True
+
+
+# --- issue 10: options that shape only created buckets, the CloudWatch Logs route, tables -----------------
+def test_lifecycle_or_access_logging_with_bucket_and_no_created_bucket_is_refused() -> None:
+    stack = cdk.Stack(make_app(), "Scratch")
+    bucket = s3.Bucket.from_bucket_name(stack, "Mine", "my-bucket")
+    values: tuple[tuple[str, Any], ...] = (("lifecycle", BucketLifecycle()), ("access_logging", AccessLogging()))
+    for option, value in values:
+        with pytest.raises(
+            ConfigurationError,
+            match=rf"^{option} applies to the buckets FirehoseToS3 creates, and with bucket= it creates none",
+        ):
+            resolve(PipelineOptions(bucket=bucket, **{option: value}))
+
+
+def test_lifecycle_with_bucket_applies_when_a_backup_or_results_bucket_is_created() -> None:
+    stack = cdk.Stack(make_app(), "Scratch")
+    bucket = s3.Bucket.from_bucket_name(stack, "Mine", "my-bucket")
+    resolve(PipelineOptions(bucket=bucket, lifecycle=BucketLifecycle(), transform=TransformOptions()))
+    resolve(
+        PipelineOptions(
+            bucket=bucket,
+            access_logging=AccessLogging(),
+            query_table=QueryTable(columns={"a": "string"}, workgroup=QueryWorkgroup()),
+        )
+    )
+
+
+def test_decompression_comes_first_then_message_extraction_then_a_newline() -> None:
+    assert resolve(PipelineOptions(decompression=True)).processors == ("Decompression", "AppendDelimiterToRecord")
+    assert resolve(PipelineOptions(decompression=True, log_message_extraction=True)).processors == (
+        "Decompression",
+        "CloudWatchLogProcessing",
+        "AppendDelimiterToRecord",
+    )
+    # The library's transform adds newlines itself.
+    assert resolve(PipelineOptions(decompression=True, transform=TransformOptions())).processors == (
+        "Decompression",
+        "Lambda",
+    )
+
+
+def test_decompression_is_stated_to_the_monitoring() -> None:
+    assert resolve(PipelineOptions(decompression=True)).stream_settings(None).decompression
+    assert not resolve(PipelineOptions()).stream_settings(None).decompression
+
+
+def test_message_extraction_needs_decompression() -> None:
+    with pytest.raises(ConfigurationError, match=r"^log_message_extraction needs decompression=True"):
+        resolve(PipelineOptions(log_message_extraction=True))
+
+
+def test_an_error_log_group_with_error_logging_off_is_refused() -> None:
+    stack = cdk.Stack(make_app(), "Scratch")
+    group = logs.LogGroup.from_log_group_name(stack, "Central", "/central/firehose")
+    with pytest.raises(ConfigurationError, match=r"^error_log_group is set but error_logging is False"):
+        resolve(PipelineOptions(error_log_group=group, error_logging=False))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {
+                "data_output_prefix": "data/!{firehose:random-string}/",
+                "query_table": QueryTable(columns={"a": "string"}),
+            },
+            "random-string",
+        ),
+        (
+            {
+                "data_output_prefix": "out/year=!{timestamp:yyyy}/",
+                "error_output_prefix": "out/errors/!{firehose:error-output-type}/",
+                "query_table": QueryTable(columns={"a": "string"}),
+            },
+            "the table location 'out/' contains the prefix 'out/errors/!{firehose:error-output-type}/'",
+        ),
+        (
+            {"query_table": QueryTable(columns={"a": "string"}, workgroup=QueryWorkgroup(encryption="SSE_KMS"))},
+            "workgroup encryption 'SSE_KMS' needs a key",
+        ),
+        (
+            {"query_table": QueryTable(columns={"a": "string", "year": "string"})},
+            "partition column(s) year of the data prefix are also data columns",
+        ),
+    ],
+)
+def test_table_rules_are_checked_by_resolve(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=__import__("re").escape(message)):
+        resolve(PipelineOptions(**options))
+
+
+def test_a_missing_code_directory_is_refused_by_resolve() -> None:
+    with pytest.raises(ConfigurationError, match=r"^code_directory must be an existing directory, got '/nope'"):
+        resolve(PipelineOptions(transform=TransformOptions(code_directory="/nope")))

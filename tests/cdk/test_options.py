@@ -40,6 +40,12 @@ _TIME_ZONE = "time_zone must be 'UTC' or a region/city time zone Firehose suppor
         ({"time_zone": cdk.TimeZone.of("Mars/Olympus_Mons")}, _TIME_ZONE),
         ({"time_zone": cdk.TimeZone.of("UTC+9")}, _TIME_ZONE),
         ({"time_zone": cdk.TimeZone.of("US/Eastern")}, _TIME_ZONE),
+        # Issue 10: these passed this library's check and then failed in aws-cdk-lib with a bare RuntimeError.
+        ({"time_zone": cdk.TimeZone.of("EST")}, _TIME_ZONE),
+        ({"time_zone": cdk.TimeZone.of("Etc/UTC")}, _TIME_ZONE),
+        ({"time_zone": cdk.TimeZone.of("Etc/GMT")}, _TIME_ZONE),
+        ({"time_zone": cdk.TimeZone.of("Factory")}, _TIME_ZONE),
+        ({"time_zone": cdk.TimeZone.of("")}, _TIME_ZONE),
         (
             {"bucket_encryption": s3.BucketEncryption.DSSE_MANAGED},
             "bucket_encryption must be BucketEncryption.S3_MANAGED or BucketEncryption.KMS",

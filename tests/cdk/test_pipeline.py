@@ -7,6 +7,8 @@ rules in test_options.py and test_config.py, the alarm set in monitoring/.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import aws_cdk as cdk
@@ -15,21 +17,28 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from cdk_helpers import logical_id, make_app, only, resources_of, template_json
 from cdk_helpers.pipeline import BuiltPipeline, build_pipeline, destination_of, statement, stream_of
 
 from firehose_s3_constructs import (
+    BucketLifecycle,
     ConfigurationError,
+    DynamicPartitioning,
     FirehoseToS3,
+    FormatConversion,
     MonitoringOptions,
     ProcessorOptions,
     QueryTable,
+    QueryWorkgroup,
     ResolvedPipeline,
     TransformFunction,
+    TransformOptions,
 )
 from firehose_s3_constructs.analytics.pipeline_analytics import PipelineAnalytics
 from firehose_s3_constructs.monitoring import DeliveryStreamMonitoring
+from firehose_s3_constructs.storage import AccessLogging
 
 Template = dict[str, Any]
 
@@ -392,3 +401,159 @@ def test_errors_start_with_the_construct_path(options: dict[str, Any], message: 
     assert str(raised.value).startswith(f"Test/P: {message}")
     assert raised.value.path == "Test/P"
     assert raised.value.message.startswith(message)
+
+
+# --- issue 10: existing buckets, error logs, access logs, tokens -----------------------------------------------
+def test_kms_with_an_existing_bucket_encrypts_every_object_with_a_created_key() -> None:
+    stack = cdk.Stack(make_app(), "Test")
+    bucket = s3.Bucket.from_bucket_name(stack, "Mine", "my-bucket")
+    FirehoseToS3(stack, "P", bucket=bucket, bucket_encryption=s3.BucketEncryption.KMS)
+    template = template_json(stack)
+    key_id = logical_id(template, "AWS::KMS::Key", "PDataKey")
+    destination = destination_of(template)
+    assert destination["EncryptionConfiguration"] == {
+        "KMSEncryptionConfig": {"AWSKMSKeyARN": {"Fn::GetAtt": [key_id, "Arn"]}}
+    }
+    kms_statement = statement(template, "DeliveryKms")
+    assert kms_statement["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert kms_statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def test_an_existing_bucket_with_a_key_uses_that_key() -> None:
+    stack = cdk.Stack(make_app(), "Test")
+    key = kms.Key(stack, "Mine")
+    bucket = s3.Bucket.from_bucket_attributes(stack, "Bucket", bucket_name="my-bucket", encryption_key=key)
+    FirehoseToS3(stack, "P", bucket=bucket, bucket_encryption=s3.BucketEncryption.KMS)
+    template = template_json(stack)
+    keys = [k for k in resources_of(template, "AWS::KMS::Key") if "AlarmTopicKey" not in k]
+    assert keys == [logical_id(template, "AWS::KMS::Key", "Mine")]
+    assert destination_of(template)["EncryptionConfiguration"] == {
+        "KMSEncryptionConfig": {"AWSKMSKeyARN": {"Fn::GetAtt": [keys[0], "Arn"]}}
+    }
+
+
+def test_own_error_log_group_or_none() -> None:
+    stack = cdk.Stack(make_app(), "Test")
+    group = logs.LogGroup.from_log_group_name(stack, "Central", "/central/firehose")
+    FirehoseToS3(stack, "P", error_log_group=group)
+    FirehoseToS3(stack, "Q", error_logging=False)
+    template = template_json(stack)
+    streams = {
+        k[0]: v["Properties"]["ExtendedS3DestinationConfiguration"]
+        for k, v in resources_of(template, "AWS::KinesisFirehose::DeliveryStream").items()
+    }
+    assert streams["P"]["CloudWatchLoggingOptions"]["LogGroupName"] == "/central/firehose"
+    assert "CloudWatchLoggingOptions" not in streams["Q"]  # Firehose's default: no error logging
+    assert not resources_of(template, "AWS::Logs::LogGroup")
+    log_streams = resources_of(template, "AWS::Logs::LogStream")
+    assert [v["Properties"]["LogGroupName"] for v in log_streams.values()] == ["/central/firehose"]
+
+
+def test_central_access_log_bucket_and_prefix() -> None:
+    stack = cdk.Stack(make_app(), "Test")
+    central = s3.Bucket(stack, "Central")
+    pipeline = FirehoseToS3(
+        stack, "P", access_logging=AccessLogging(bucket=central, prefix="firehose/"), transform=TransformOptions()
+    )
+    assert pipeline.access_logs_bucket is central
+    template = template_json(stack)
+    buckets = resources_of(template, "AWS::S3::Bucket")
+    assert not [k for k in buckets if k.startswith("PAccessLogs")]
+    prefixes = sorted(
+        b["Properties"]["LoggingConfiguration"]["LogFilePrefix"]
+        for k, b in buckets.items()
+        if k.startswith(("PBucket", "PBackupBucket"))
+    )
+    assert prefixes == ["firehose/backup-bucket/", "firehose/data-bucket/"]
+    central_policy = next(
+        v for k, v in resources_of(template, "AWS::S3::BucketPolicy").items() if k.startswith("Central")
+    )
+    writers = [
+        s
+        for s in central_policy["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Principal") == {"Service": "logging.s3.amazonaws.com"}
+    ]
+    assert len(writers) == 2
+
+
+def test_access_logs_off_with_a_reason() -> None:
+    stack = cdk.Stack(make_app(), "Test")
+    pipeline = FirehoseToS3(stack, "P", access_logging=AccessLogging(enabled=False, disabled_reason="Scratch stack."))
+    assert pipeline.access_logs_bucket is None
+    template = template_json(stack)
+    assert list(resources_of(template, "AWS::S3::Bucket")) == [logical_id(template, "AWS::S3::Bucket", "PBucket")]
+    assert "LoggingConfiguration" not in only(template, "AWS::S3::Bucket")["Properties"]
+
+
+Factory = Callable[[cdk.Stack, str, float], dict[str, Any]]
+
+TOKEN_CASES: dict[str, Factory] = {
+    "buffering_size": lambda st, s, n: {"buffering_size": cdk.Size.mebibytes(n)},
+    "buffering_interval": lambda st, s, n: {"buffering_interval": cdk.Duration.seconds(n)},
+    "data_output_prefix": lambda st, s, n: {"data_output_prefix": s, "error_output_prefix": "errors/"},
+    "error_output_prefix": lambda st, s, n: {"error_output_prefix": s},
+    "file_extension": lambda st, s, n: {"file_extension": s},
+    "time_zone": lambda st, s, n: {"time_zone": cdk.TimeZone.of(s)},
+    "delivery_stream_name": lambda st, s, n: {"delivery_stream_name": s},
+    "lifecycle.noncurrent_version_expiration": lambda st, s, n: {
+        "lifecycle": BucketLifecycle(noncurrent_version_expiration=cdk.Duration.days(n))
+    },
+    "transform_processor.buffer_size": lambda st, s, n: {
+        "transform": TransformOptions(),
+        "transform_processor": ProcessorOptions(buffer_size=cdk.Size.mebibytes(n)),
+    },
+    "transform_processor.buffer_interval": lambda st, s, n: {
+        "transform": TransformOptions(),
+        "transform_processor": ProcessorOptions(buffer_interval=cdk.Duration.seconds(n)),
+    },
+    "transform_processor.retries": lambda st, s, n: {
+        "transform": TransformOptions(),
+        "transform_processor": ProcessorOptions(retries=n),  # type: ignore[arg-type]
+    },
+    "transform.memory_size": lambda st, s, n: {"transform": TransformOptions(memory_size=cdk.Size.mebibytes(n))},
+    "transform.timeout": lambda st, s, n: {"transform": TransformOptions(timeout=cdk.Duration.seconds(n))},
+    "transform.reserved_concurrent_executions": lambda st, s, n: {
+        "transform": TransformOptions(reserved_concurrent_executions=n)  # type: ignore[arg-type]
+    },
+    "transform.drop_fields": lambda st, s, n: {"transform": TransformOptions(drop_fields=(s,))},
+    "transform.event_time_field": lambda st, s, n: {"transform": TransformOptions(event_time_field=s)},
+    "transform.environment[LOG_LEVEL]": lambda st, s, n: {"transform": TransformOptions(environment={"LOG_LEVEL": s})},
+    "transform.environment[METRICS_NAMESPACE]": lambda st, s, n: {
+        "transform": TransformOptions(environment={"METRICS_NAMESPACE": s})
+    },
+    "monitoring.email": lambda st, s, n: {"monitoring": MonitoringOptions(email=s)},
+    "dynamic_partitioning.retry_duration": lambda st, s, n: {
+        "data_output_prefix": "d/k=!{partitionKeyFromQuery:k}/",
+        "error_output_prefix": "e/!{firehose:error-output-type}/",
+        "dynamic_partitioning": DynamicPartitioning(jq_keys={"k": ".k"}, retry_duration=cdk.Duration.seconds(n)),
+    },
+    "format_conversion.table_name": lambda st, s, n: {
+        "format_conversion": FormatConversion(database_name="db", table_name=s),
+    },
+    "query_table.database_name": lambda st, s, n: {
+        "query_table": QueryTable(columns={"a": "string"}, database_name=s),
+    },
+    "query_table.workgroup.name": lambda st, s, n: {
+        "query_table": QueryTable(columns={"a": "string"}, workgroup=QueryWorkgroup(name=s)),
+    },
+    "query_table.workgroup.bytes_scanned_cutoff": lambda st, s, n: {
+        "query_table": QueryTable(
+            columns={"a": "string"}, workgroup=QueryWorkgroup(bytes_scanned_cutoff=cdk.Size.bytes(n))
+        ),
+    },
+    "query_table.workgroup.results_prefix": lambda st, s, n: {
+        "query_table": QueryTable(columns={"a": "string"}, workgroup=QueryWorkgroup(results_prefix=s)),
+    },
+}
+
+
+@pytest.mark.parametrize("option", sorted(TOKEN_CASES))
+def test_a_token_passes_through_every_checked_option(option: str) -> None:
+    # Each validator skips unresolved tokens, as aws-cdk-lib's withResolved does: they are checked at deploy.
+    app = make_app()
+    stack = cdk.Stack(app, "Test")
+    text = cdk.CfnParameter(stack, "Text").value_as_string
+    number = cdk.CfnParameter(stack, "Number", type="Number").value_as_number
+    FirehoseToS3(stack, "P", **TOKEN_CASES[option](stack, text, number))
+    rendered = json.dumps(template_json(stack))
+    assert '"Ref": "Text"' in rendered or '"Ref": "Number"' in rendered, f"{option}: the parameter is not rendered"

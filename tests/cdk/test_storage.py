@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+import tempfile
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from cdk_helpers import logical_id, make_app, only, resources_of, template_json
+from cdk_helpers import CDK_CONTEXT, NO_BUNDLING, acknowledged, logical_id, make_app, only, resources_of, template_json
 from cdk_helpers.pipeline import BuiltPipeline
 
-from firehose_s3_constructs import BucketLifecycle, ConfigurationError, SecureBucket
-from firehose_s3_constructs.storage import access_log_bucket
+from firehose_s3_constructs import BucketLifecycle, ConfigurationError, FirehoseToS3, SecureBucket, TransformOptions
+from firehose_s3_constructs.storage import AccessLogging, access_log_bucket
 
 
 def test_created_buckets_are_hardened_and_retained(default_pipeline: BuiltPipeline) -> None:
@@ -131,3 +132,72 @@ def test_secure_bucket_with_a_key_uses_sse_kms_with_bucket_keys() -> None:
     checkov = log_bucket["Metadata"]["checkov"]["skip"]
     assert [skip["id"] for skip in checkov] == ["CKV_AWS_18"]
     assert only(template, "AWS::KMS::Key")["Properties"]["EnableKeyRotation"] is True
+
+
+# --- access logging: flag-independent, your own bucket, or off with a reason (issue 10) ---------------------
+def _normalized(value: object) -> object:
+    """A template with list order ignored (the minimizePolicies flag sorts actions and statements)."""
+    if isinstance(value, dict):
+        return {k: _normalized(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return sorted((_normalized(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+    return value
+
+
+def _pipeline_resources(context: dict[str, object]) -> dict[str, dict[str, object]]:
+    app = cdk.App(context=context | NO_BUNDLING, outdir=tempfile.mkdtemp(), builtin_cloud_formation_validation=False)
+    stack = cdk.Stack(app, "Test")
+    FirehoseToS3(stack, "P", transform=TransformOptions())
+    resources: dict[str, dict[str, object]] = template_json(stack)["Resources"]
+    return resources
+
+
+def test_a_plain_app_and_the_cdk_init_flags_give_the_same_secure_template() -> None:
+    # aws-cdk-lib's default flags (a plain App()) used to fail: "objectOwnership must be set to ObjectWriter".
+    plain = _pipeline_resources({})
+    assert _normalized(plain) == _normalized(_pipeline_resources(dict(CDK_CONTEXT)))
+    data = next(v for k, v in plain.items() if k.startswith("PBucket") and v["Type"] == "AWS::S3::Bucket")
+    properties: dict[str, object] = data["Properties"]  # type: ignore[assignment]
+    assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert properties["LoggingConfiguration"] == {
+        "DestinationBucketName": {
+            "Ref": next(
+                k
+                for k in plain
+                if k.startswith("PAccessLogs")
+                and k.endswith(tuple("0123456789ABCDEF"))
+                and plain[k]["Type"] == "AWS::S3::Bucket"
+            )
+        },
+        "LogFilePrefix": "data-bucket/",
+    }
+    logs = next(v for k, v in plain.items() if k.startswith("PAccessLogs") and v["Type"] == "AWS::S3::Bucket")
+    assert "AccessControl" not in logs["Properties"]  # type: ignore[operator]
+
+
+def test_access_logging_options_are_checked() -> None:
+    with pytest.raises(ConfigurationError, match=r"^AccessLogging\(enabled=False\) needs disabled_reason"):
+        AccessLogging(enabled=False)
+    with pytest.raises(ConfigurationError, match=r"^AccessLogging.prefix must be empty or end with '/', got 'logs'"):
+        AccessLogging(prefix="logs")
+    with pytest.raises(ConfigurationError, match=r"^AccessLogging.disabled_reason is only used with enabled=False"):
+        AccessLogging(disabled_reason="why")
+    with pytest.raises(ConfigurationError, match=r"^AccessLogging.bucket and prefix cannot be used with enabled=False"):
+        AccessLogging(enabled=False, prefix="x/", disabled_reason="why")
+
+
+def test_a_bucket_without_access_logs_acknowledges_exactly_the_logging_findings() -> None:
+    stack = cdk.Stack(make_app(), "Test")
+    secure = SecureBucket(
+        stack, "B", access_logs_bucket=None, access_logs_prefix="", logging_disabled_reason="Scratch."
+    )
+    bucket = template_json(stack)["Resources"][logical_id(template_json(stack), "AWS::S3::Bucket")]
+    assert "LoggingConfiguration" not in bucket["Properties"]
+    assert bucket["Metadata"]["checkov"]["skip"] == [{"id": "CKV_AWS_18", "comment": "Scratch."}]
+    found = {f for f, path, _ in acknowledged(stack) if path == secure.bucket.node.path}
+    assert {
+        "AwsSolutions-S1",
+        "HIPAA.Security-S3BucketLoggingEnabled",
+        "NIST.800.53.R5-S3BucketLoggingEnabled",
+        "PCI.DSS.321-S3BucketLoggingEnabled",
+    } <= found

@@ -1,4 +1,4 @@
-"""The sample app's four stacks: template snapshots (asset hashes masked), the outputs a user deploys for, cdk-nag,
+"""The sample app's five stacks: template snapshots (asset hashes masked), the outputs a user deploys for, cdk-nag,
 and the seed document's two practical examples as deployed (web logs and IoT telemetry).
 
 The app is built once with the four nag packs and synthesized once: the templates and the findings come from
@@ -25,9 +25,23 @@ from cdk_helpers import (
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from sample_app.stacks import IOT_PREFIX, WEB_LOG_COLUMNS, add_sample_stacks
+from firehose_s3_constructs import ConfigurationError
+from sample_app.stacks import (
+    ALARM_EMAIL_CONTEXT,
+    IOT_PREFIX,
+    LOG_ARCHIVE_ERROR_PREFIX,
+    LOG_ARCHIVE_PREFIX,
+    WEB_LOG_COLUMNS,
+    add_sample_stacks,
+)
 
-STACKS = ["FirehoseS3Pipeline", "FirehoseS3KinesisSource", "FirehoseS3WebLogs", "FirehoseS3IotTelemetry"]
+STACKS = [
+    "FirehoseS3Pipeline",
+    "FirehoseS3KinesisSource",
+    "FirehoseS3WebLogs",
+    "FirehoseS3IotTelemetry",
+    "FirehoseS3LogArchive",
+]
 Template = dict[str, Any]
 
 
@@ -58,7 +72,7 @@ def json_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 
 # --- templates and outputs ------------------------------------------------------------------------------
-def test_the_app_has_the_four_stacks(sample: SampleApp) -> None:
+def test_the_app_has_the_five_stacks(sample: SampleApp) -> None:
     assert sorted(sample.stacks) == sorted(STACKS)
 
 
@@ -242,3 +256,56 @@ def test_iot_alarms_include_conversion_and_partition_failures(templates: dict[st
         for a in resources_of(templates["FirehoseS3IotTelemetry"], "AWS::CloudWatch::Alarm").values()
     }
     assert {"FailedConversion.Records", "PartitionCountExceeded", "DeliveryToS3.DataFreshness"} <= metrics
+
+
+# --- the seed's log storage: CloudWatch Logs -> Firehose -> S3 ------------------------------------------------
+def test_log_archive_stores_plain_log_lines_from_a_subscription(templates: dict[str, Template]) -> None:
+    template = templates["FirehoseS3LogArchive"]
+    destination = _destination(template)
+    processors = destination["ProcessingConfiguration"]["Processors"]
+    assert [p["Type"] for p in processors] == ["Decompression", "CloudWatchLogProcessing", "AppendDelimiterToRecord"]
+    assert destination["Prefix"] == LOG_ARCHIVE_PREFIX
+    assert destination["ErrorOutputPrefix"] == LOG_ARCHIVE_ERROR_PREFIX
+    assert destination["CompressionFormat"] == "GZIP"
+    assert destination["FileExtension"] == ".log.gz"
+    subscription = only(template, "AWS::Logs::SubscriptionFilter")["Properties"]
+    app_logs = next(k for k in resources_of(template, "AWS::Logs::LogGroup") if k.startswith("AppLogs"))
+    assert subscription["LogGroupName"] == {"Ref": app_logs}
+    assert "DecompressionFailed" in str(resources_of(template, "AWS::CloudWatch::Alarm"))
+
+
+def test_log_archive_buckets_log_to_the_central_bucket(templates: dict[str, Template]) -> None:
+    template = templates["FirehoseS3LogArchive"]
+    buckets = resources_of(template, "AWS::S3::Bucket")
+    central = next(k for k in buckets if k.startswith("CentralAccessLogs"))
+    logged = {
+        k: b["Properties"]["LoggingConfiguration"]
+        for k, b in buckets.items()
+        if "LoggingConfiguration" in b["Properties"]
+    }
+    assert logged
+    for configuration in logged.values():
+        assert configuration["DestinationBucketName"] == {"Ref": central}
+        assert configuration["LogFilePrefix"].startswith("firehose/log-archive/")
+
+
+def test_alarm_email_context_subscribes_the_address_in_every_stack() -> None:
+    app = make_app()
+    app.node.set_context(ALARM_EMAIL_CONTEXT, "ops@example.com")
+    stacks = add_sample_stacks(app)
+    for name in STACKS:
+        subscription = only(template_json(stacks[name]), "AWS::SNS::Subscription")["Properties"]
+        assert subscription["Protocol"] == "email"
+        assert subscription["Endpoint"] == "ops@example.com"
+
+
+def test_without_the_context_nobody_is_subscribed(templates: dict[str, Template]) -> None:
+    for name in STACKS:
+        assert not resources_of(templates[name], "AWS::SNS::Subscription")
+
+
+def test_a_bad_alarm_email_context_fails_at_synth() -> None:
+    app = make_app()
+    app.node.set_context(ALARM_EMAIL_CONTEXT, "not-an-address")
+    with pytest.raises(ConfigurationError, match="email must look like an email address"):
+        add_sample_stacks(app)

@@ -173,3 +173,49 @@ def test_existing_tables_create_no_athena_table(analytics_built: dict[str, Any])
     assert iot_conversion is not None
     assert iot_conversion.athena_table is analytics_built["iot"].analytics.athena_table
     assert iot_conversion.table is iot_conversion.athena_table.table
+
+
+def test_an_existing_table_in_another_catalog_region_and_version() -> None:
+    import aws_cdk as cdk
+    from cdk_helpers import make_app, only, template_json
+
+    from firehose_s3_constructs import FirehoseToS3
+
+    stack = cdk.Stack(make_app(), "Test")
+    conversion = FormatConversion(
+        database_name="shared", table_name="events", catalog_id="123456789012", region="eu-west-1", version_id="7"
+    )
+    FirehoseToS3(stack, "P", format_conversion=conversion)
+    template = template_json(stack)
+    destination = only(template, "AWS::KinesisFirehose::DeliveryStream")["Properties"][
+        "ExtendedS3DestinationConfiguration"
+    ]
+    schema = destination["DataFormatConversionConfiguration"]["SchemaConfiguration"]
+    assert {k: schema[k] for k in ("CatalogId", "DatabaseName", "TableName", "Region", "VersionId")} == {
+        "CatalogId": "123456789012",
+        "DatabaseName": "shared",
+        "TableName": "events",
+        "Region": "eu-west-1",
+        "VersionId": "7",
+    }
+    policy = next(
+        v for k, v in resources_of(template, "AWS::IAM::ManagedPolicy").items() if k.startswith("PDeliveryRole")
+    )
+    glue = next(s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Sid"] == "ReadConversionSchema")
+    rendered = str(glue["Resource"])
+    assert "123456789012" in rendered
+    assert "eu-west-1" in rendered
+    assert ":table/shared/events" in "".join(str(part) for part in glue["Resource"][2]["Fn::Join"][1])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"schema": {"a": "string"}, "region": "eu-west-1"}, "catalog_id, region and version_id describe an existing"),
+        ({"database_name": "d", "table_name": "t", "catalog_id": "12345"}, "catalog_id must be a 12-digit account id"),
+        ({"database_name": "d", "table_name": "t", "version_id": "latest"}, "version_id must be 'LATEST' or a version"),
+    ],
+)
+def test_existing_table_settings_are_checked(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        FormatConversion(**options)

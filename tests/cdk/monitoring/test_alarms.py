@@ -276,3 +276,32 @@ def test_every_alarm_is_documented() -> None:
     text = (ROOT / "docs" / "alarms.md").read_text()
     for name in set().union(*EXPECTED_SETS.values()) - {"ObjectCountHigh"}:
         assert f"`{name}`" in text, name
+
+
+def test_decompression_adds_the_decompression_failed_alarm_and_graph() -> None:
+    import aws_cdk as cdk
+    from aws_cdk import aws_kinesisfirehose as firehose
+    from cdk_helpers import make_app, template_json
+
+    from firehose_s3_constructs.monitoring import DeliveryStreamMonitoring, StreamSettings
+
+    stack = cdk.Stack(make_app(), "Test")
+    stream = firehose.DeliveryStream.from_delivery_stream_name(stack, "Stream", "app-logs")
+    monitoring = DeliveryStreamMonitoring(
+        stack, "M", delivery_stream=stream, settings=StreamSettings(decompression=True)
+    )
+    plain = DeliveryStreamMonitoring(stack, "N", delivery_stream=stream)
+    assert "DecompressionFailed" in monitoring.alarms
+    assert "DecompressionFailed" not in plain.alarms
+    alarm = next(
+        v["Properties"]
+        for k, v in resources_of(template_json(stack), "AWS::CloudWatch::Alarm").items()
+        if k.startswith("MDecompressionFailed")
+    )
+    assert alarm["MetricName"] == "OutputDecompressedRecords.Failed"
+    assert alarm["Namespace"] == "AWS/Firehose"
+    assert alarm["Dimensions"] == [{"Name": "DeliveryStreamName", "Value": "app-logs"}]
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["Threshold"] == 0
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert "decompression-failed" in alarm["AlarmDescription"]
