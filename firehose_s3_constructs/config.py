@@ -32,8 +32,8 @@ from .analytics.partitioning import (
 )
 from .analytics.query_table import QueryTable, check_table, table_layout, workgroup_encryption
 from .monitoring.settings import StreamSettings
-from .transform.bundling import check_code_directory
 from .options import PipelineOptions
+from .transform.bundling import check_code_directory
 from .validation import ConfigurationError, check_buffering, check_prefixes, parse_prefix
 
 __all__ = ["BACKUP_OUTPUT_PREFIX", "ResolvedPipeline", "resolve"]
