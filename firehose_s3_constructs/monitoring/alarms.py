@@ -21,7 +21,7 @@ DeliverySuccess                < 1, 3/3. Ratio of successful S3 puts; Firehose r
                                ratio a graph should show.)
 ThrottledRecords (Sum)         > 0, 1/1 (Direct PUT). Throttled records were rejected; the producer must
                                retry them, so every occurrence matters (AWS alarm guidance).
-Incoming{Bytes,Records,        (Sum / 300 s) / *PerSecondLimit > ``quota_share``, 2 of 3 (Direct PUT).
+Incoming{Bytes,Records,        (Sum / PERIOD) / *PerSecondLimit > ``quota_share``, 2 of 3 (Direct PUT).
 PutRequests}Quota (math)       AWS's metric-math guidance. The limit uses **Minimum**: the quota only
                                changes when Firehose or a quota increase raises it, so Minimum is the
                                lowest limit in force during the period and the ratio errs towards early

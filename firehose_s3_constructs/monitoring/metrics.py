@@ -24,7 +24,6 @@ from .settings import StreamSettings
 __all__ = ["FIREHOSE_NAMESPACE", "QUOTAS", "StreamMetrics", "metric_id", "quota_expression"]
 
 FIREHOSE_NAMESPACE = "AWS/Firehose"
-_PERIOD_SECONDS = 300
 
 #: (alarm key, incoming metric, limit metric, what) for the Direct PUT quota alarms.
 QUOTAS = (
@@ -42,10 +41,14 @@ def metric_id(metric_name: str) -> str:
 def quota_expression(incoming: str, limit: str) -> str:
     """The metric-math ratio of a quota alarm, with ids ``<incoming>``/``<limit>`` in snake case.
 
-    ``(IncomingBytes Sum over 5 min / 300 s) / BytesPerSecondLimit`` (AWS's guidance); the ids differ per
-    quota so the three ratios can share one dashboard graph.
+    ``(IncomingBytes Sum / PERIOD(IncomingBytes)) / BytesPerSecondLimit``: AWS's guidance (Sum over the period
+    divided by its seconds, against the per-second limit). ``PERIOD()`` is the metric's own period in seconds
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html), so the ratio stays
+    right whatever period the alarm or graph uses. The ids differ per quota so the three ratios can share one
+    dashboard graph.
     """
-    return f"({metric_id(incoming)} / {_PERIOD_SECONDS}) / {metric_id(limit)}"
+    incoming_id = metric_id(incoming)
+    return f"({incoming_id} / PERIOD({incoming_id})) / {metric_id(limit)}"
 
 
 class StreamMetrics:
@@ -62,7 +65,7 @@ class StreamMetrics:
         return self.delivery_stream.metric(metric_name, statistic=statistic, period=period, label=label)
 
     def quota_ratio(self, incoming: str, limit: str) -> cloudwatch.MathExpression:
-        """AWS's guidance: ``(incoming Sum over 5 min / 300) / limit``; the limit at its Minimum."""
+        """AWS's guidance: ``(incoming Sum / PERIOD) / limit``; the limit at its Minimum."""
         return self.quota_math(incoming, limit, scale="", label=f"{incoming} per second / {limit}")
 
     def quota_math(self, incoming: str, limit: str, *, scale: str, label: str) -> cloudwatch.MathExpression:

@@ -195,19 +195,19 @@ def test_embedded_metric_alarm_uses_the_contracts_namespace_and_dimension(full: 
             "IncomingBytesQuota",
             "IncomingBytes",
             "BytesPerSecondLimit",
-            "(incoming_bytes / 300) / bytes_per_second_limit",
+            "(incoming_bytes / PERIOD(incoming_bytes)) / bytes_per_second_limit",
         ),
         (
             "IncomingRecordsQuota",
             "IncomingRecords",
             "RecordsPerSecondLimit",
-            "(incoming_records / 300) / records_per_second_limit",
+            "(incoming_records / PERIOD(incoming_records)) / records_per_second_limit",
         ),
         (
             "IncomingPutRequestsQuota",
             "IncomingPutRequests",
             "PutRequestsPerSecondLimit",
-            "(incoming_put_requests / 300) / put_requests_per_second_limit",
+            "(incoming_put_requests / PERIOD(incoming_put_requests)) / put_requests_per_second_limit",
         ),
     ],
 )

@@ -40,12 +40,16 @@ def scratch() -> Scratch:
 @pytest.mark.parametrize(
     ("incoming", "limit", "expression"),
     [
-        ("IncomingBytes", "BytesPerSecondLimit", "(incoming_bytes / 300) / bytes_per_second_limit"),
-        ("IncomingRecords", "RecordsPerSecondLimit", "(incoming_records / 300) / records_per_second_limit"),
+        ("IncomingBytes", "BytesPerSecondLimit", "(incoming_bytes / PERIOD(incoming_bytes)) / bytes_per_second_limit"),
+        (
+            "IncomingRecords",
+            "RecordsPerSecondLimit",
+            "(incoming_records / PERIOD(incoming_records)) / records_per_second_limit",
+        ),
         (
             "IncomingPutRequests",
             "PutRequestsPerSecondLimit",
-            "(incoming_put_requests / 300) / put_requests_per_second_limit",
+            "(incoming_put_requests / PERIOD(incoming_put_requests)) / put_requests_per_second_limit",
         ),
     ],
 )
@@ -73,7 +77,7 @@ def test_firehose_metrics_are_by_stream_name(scratch: Scratch) -> None:
 
 def test_quota_ratio_uses_the_limits_minimum(scratch: Scratch) -> None:
     ratio = StreamMetrics(scratch.stream, StreamSettings()).quota_ratio("IncomingBytes", "BytesPerSecondLimit")
-    assert ratio.expression == "(incoming_bytes / 300) / bytes_per_second_limit"
+    assert ratio.expression == "(incoming_bytes / PERIOD(incoming_bytes)) / bytes_per_second_limit"
     used = ratio.using_metrics
     assert sorted(used) == ["bytes_per_second_limit", "incoming_bytes"]
     assert used["incoming_bytes"].to_metric_config().metric_stat.statistic == "Sum"  # type: ignore[union-attr]
