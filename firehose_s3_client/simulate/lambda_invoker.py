@@ -50,13 +50,10 @@ FUNCTION_ERROR = (
 )
 
 
-
-
 def record_id_prefix(invocation: int) -> str:
     """The first 40 of the 56 decimal digits of a batch's record IDs (Firehose's are 56 digits too); the last
     16 are the record's position in the batch, so every ID of a run is unique."""
     return f"4960{invocation:036d}"
-
 
 
 @dataclass(frozen=True)
@@ -74,9 +71,7 @@ class InvocationRequest:
     kinesis: list[dict[str, Any]] | None = None
 
     def record_ids(self) -> list[str]:
-        return [
-            f"{record_id_prefix(self.invocation)}{position:016d}" for position in range(len(self.datas))
-        ]
+        return [f"{record_id_prefix(self.invocation)}{position:016d}" for position in range(len(self.datas))]
 
     def event(self) -> dict[str, Any]:
         """The event exactly as the function receives it (what the worker builds)."""
