@@ -8,7 +8,10 @@ Both codecs accept exactly the same documents and write the same bytes:
 * input: RFC 8259 JSON in UTF-8, with no byte-order mark, no ``NaN``/``Infinity``, no number that
   overflows to infinity (``1e400``), no lone UTF-16 surrogate (``"\\ud800"``), every integer within
   ``[-2**63, 2**64 - 1]`` (what orjson reads exactly; it would silently turn larger ones into floats) and
-  at most :data:`MAX_DEPTH` nested arrays/objects (orjson cannot write deeper documents);
+  at most :data:`MAX_DEPTH` nested arrays/objects (orjson cannot write deeper documents). Invalid text is
+  refused wherever it is, even in a value a later duplicate key discards (``{"a": 1e400, "a": 1}``: orjson
+  cannot parse it); an out-of-range integer only when it is in the document (``{"id": 2**64, "id": 1}``
+  gives ``{"id": 1}``: the discarded integer is valid JSON and reaches no output, so nothing is altered);
 * output: compact JSON (no spaces), non-ASCII characters as UTF-8, the same escapes, the same bytes.
   The one known difference: a float whose magnitude is between 1e-10 and 1e-4 is written ``1e-05`` /
   ``2.5e-07`` by the standard library and ``0.00001`` / ``2.5e-7`` by orjson (the same value).
@@ -25,6 +28,7 @@ data holds. Values a step removes from a document (a dropped field) are checked 
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import re
@@ -60,7 +64,6 @@ _JSON_WS: Final = " \t\n\r"
 _BIG_EXPONENT: Final = rb"\+(?<=[0-9]e\+)(?:1[89]|[2-9][0-9]|[0-9]{3})"
 # A \uD800-\uDFFF escape in the raw JSON text (may be a valid pair: checked exactly afterwards).
 _SURROGATE_ESCAPE: Final = rb"\\u[dD][89abcdefABCDEF]"
-_INF: Final = float("inf")
 _FLOAT_LIMIT: Final = 9.2e18  # below 2**63: floats at or beyond it may come from an overflowed integer
 
 
@@ -76,16 +79,37 @@ def _reject_constant(name: str) -> Any:
     raise InvalidDocumentError(REASON_INVALID_JSON)
 
 
-def _parse_int(text: str) -> int:
-    value = int(text)  # more than 4300 digits raises ValueError: out of range anyway
+class OutOfRangeInteger:
+    """What the standard-library scanner makes of an integer outside [INT_MIN, INT_MAX] (one shared instance).
+
+    The scanner's hooks cannot know whether a later duplicate key discards the value, so the integer is
+    replaced by this marker: :func:`stdlib_loads` refuses a document still holding one, and the encoder cannot
+    write it (a surviving marker fails its record, it never becomes a wrong number).
+    """
+
+    __slots__ = ()
+
+
+OUT_OF_RANGE: Final = OutOfRangeInteger()
+#: Per thread: whether the parse in progress met an out-of-range integer (the hooks take no context).
+_PARSE: Final = _thread._local()
+
+
+def _parse_int(text: str) -> int | OutOfRangeInteger:
+    value = int(text)  # more than 4300 digits raises ValueError: invalid JSON for orjson too (infinity)
     if len(text) > 18 and not INT_MIN <= value <= INT_MAX:
-        raise InvalidDocumentError(REASON_INT_RANGE)
+        try:
+            float(value)
+        except OverflowError:  # beyond the float range: orjson cannot parse it at all, wherever it is
+            raise InvalidDocumentError(REASON_INT_RANGE) from None
+        _PARSE.big_int = True
+        return OUT_OF_RANGE
     return value
 
 
 def _parse_float(text: str) -> float:
     value = float(text)
-    if value in (_INF, -_INF):
+    if value - value:  # infinity - infinity is NaN, which is true; 0.0 is false (cheapest test: per float)
         raise InvalidDocumentError(REASON_INVALID_JSON)
     return value
 
@@ -97,12 +121,13 @@ def _no_default(obj: Any) -> Any:
 _STRICT_DECODER: Final = json.JSONDecoder(
     parse_float=_parse_float, parse_int=_parse_int, parse_constant=_reject_constant, strict=True
 )
-#: The C scanner with the hooks above: ``scan(text, index) -> (value, end)``.
-_scan: Final[Callable[[str, int], tuple[Any, int]]] = _STRICT_DECODER.scan_once  # type: ignore[attr-defined]
-#: The same without the float hook, for the engine's fast loop: a float overflowing to infinity is then caught
-#: when the document is written (``allow_nan=False``) or, for a dropped value, by ``removed_value_ok``.
-scan_fast: Final[Callable[[str, int], tuple[Any, int]]] = json.JSONDecoder(  # type: ignore[attr-defined]
-    parse_int=_parse_int, parse_constant=_reject_constant, strict=True
+#: The C scanner with the hooks above: ``scan(text, index) -> (value, end)``. The float hook costs a Python call
+#: per float, but only a hook sees a value that a later duplicate key discards: ``{"a": 1e400, "a": 1}`` must
+#: fail as orjson fails it, although no infinity is left in the document.
+scan: Final[Callable[[str, int], tuple[Any, int]]] = _STRICT_DECODER.scan_once  # type: ignore[attr-defined]
+#: A scanner keeping every member of every object, duplicates included, as lists of (key, value) pairs.
+_scan_pairs: Final[Callable[[str, int], tuple[Any, int]]] = json.JSONDecoder(  # type: ignore[attr-defined]
+    object_pairs_hook=list, strict=True
 ).scan_once
 #: The C encoder: compact, UTF-8 (not ASCII-escaped), NaN/Infinity rejected, no circular check.
 _c_make_encoder: Any = _json_encoder.c_make_encoder  # type: ignore[attr-defined]
@@ -136,6 +161,20 @@ def too_deep(obj: Any, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
+def holds_out_of_range(obj: Any) -> bool:
+    """Whether ``obj`` (parsed by the standard-library scanner) still holds an :data:`OUT_OF_RANGE` integer."""
+    stack = [obj]
+    while stack:
+        value = stack.pop()
+        if value is OUT_OF_RANGE:
+            return True
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
 def maybe_deep(data: bytes) -> bool:
     """Whether JSON text ``data`` may nest more than :data:`MAX_DEPTH` containers (cheap upper bound).
 
@@ -152,8 +191,9 @@ def stdlib_loads(raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise InvalidDocumentError(REASON_INVALID_UTF8) from None
     index = 0 if text[:1] == "{" else len(text) - len(text.lstrip(_JSON_WS))
+    _PARSE.big_int = False
     try:
-        obj, end = _scan(text, index)
+        obj, end = scan(text, index)
     except InvalidDocumentError:
         raise
     except RecursionError:
@@ -162,6 +202,8 @@ def stdlib_loads(raw: bytes) -> Any:
         raise InvalidDocumentError(REASON_INVALID_JSON) from None
     if end != len(text) and text[end:].strip(_JSON_WS):
         raise InvalidDocumentError(REASON_INVALID_JSON)
+    if _PARSE.big_int and holds_out_of_range(obj):
+        raise InvalidDocumentError(REASON_INT_RANGE)
     if 92 in raw and has_lone_surrogate(raw, obj):  # 92 is the backslash
         raise InvalidDocumentError(REASON_INVALID_JSON)
     if maybe_deep(raw) and too_deep(obj):
@@ -175,11 +217,17 @@ def may_hold_surrogate(raw: bytes) -> bool:
 
 
 def has_lone_surrogate(raw: bytes, obj: Any) -> bool:
-    """Whether ``obj``, parsed by the standard library from ``raw``, holds a lone surrogate (from an escape)."""
+    """Whether the JSON text ``raw`` (``obj`` once parsed) holds a lone surrogate, from a ``\\uD800`` escape.
+
+    Checked on every member of the text, including one a later duplicate key discards from ``obj``
+    (``{"a": "\\ud800", "a": 1}``): orjson rejects it while parsing.
+    """
     if not re.search(_SURROGATE_ESCAPE, raw):
         return False
+    text = raw.decode("utf-8")
+    members = _scan_pairs(text, len(text) - len(text.lstrip(_JSON_WS)))[0]
     try:
-        "".join(encode_chunks(obj, 0)).encode("utf-8")
+        "".join(encode_chunks(members, 0)).encode("utf-8")
     except UnicodeEncodeError:
         return True
     return False
@@ -226,6 +274,7 @@ def stdlib_base64() -> tuple[Callable[[str], bytes], Callable[[bytes], bytes]]:
         _base64_functions.append(functools.partial(binascii.a2b_base64, strict_mode=True))
         _base64_functions.append(functools.partial(binascii.b2a_base64, newline=False))
         _base64_functions.append(binascii.b2a_base64)
+        _base64_functions.append(binascii.a2b_base64)
     return _base64_functions[0], _base64_functions[1]
 
 
@@ -233,6 +282,15 @@ def stdlib_b64encode_newline() -> Callable[[bytes], bytes]:
     """binascii's encoder as is: its output ends with a newline (no keyword argument: faster in a ``map``)."""
     stdlib_base64()
     return _base64_functions[2]
+
+
+def stdlib_a2b_base64() -> Callable[..., bytes]:
+    """binascii's decoder as is, for hot loops that call it with ``strict_mode=True`` themselves.
+
+    A keyword in the call is cheaper than a ``functools.partial`` with keywords, which builds a dict per call.
+    """
+    stdlib_base64()
+    return _base64_functions[3]
 
 
 def overpadded(data: str) -> bool:
@@ -300,13 +358,14 @@ class StdlibCodec(Codec):
         return stdlib_dumps(obj)
 
     def removed_value_ok(self, value: Any) -> bool:
-        # The fast loop parses without the float hook: only an infinite float can hide in a removed value.
-        if type(value) is float:
-            return value - value == 0.0
+        # The fast path parses with every hook and checks the raw text for lone surrogates and depth before any
+        # drop: only an out-of-range integer (kept as a marker until it is known to be in the document) is left.
+        if value is OUT_OF_RANGE:
+            return False
         if isinstance(value, (dict, list)):
             try:
                 "".join(encode_chunks(value, 0))
-            except ValueError:
+            except TypeError:  # the encoder cannot write a marker
                 return False
         return True
 

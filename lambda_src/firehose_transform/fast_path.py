@@ -15,9 +15,9 @@ depend on which path ran. What that takes on each codec:
   (:func:`~firehose_transform.codec.may_hold_big_int`): **one** regex scan of the chunk's joined output finds
   any, whatever the data holds (query strings full of ``+`` included), and only the records whose own output
   matches are re-parsed exactly. Values a drop removes are checked by ``Codec.removed_value_ok``;
-* the standard library: the C scanner with an integer-range hook; the chunk is checked for lone surrogate
-  escapes (again one scan of the joined input first), for excess base64 padding and for deep nesting;
-  NaN/infinity make the encoder raise.
+* the standard library: the C scanner with the codec's hooks (integer range, overflowing floats, constants:
+  a value a later duplicate key discards is checked too); the chunk is checked for lone surrogate escapes
+  (again one scan of the joined input first), for excess base64 padding and for deep nesting.
 """
 
 from __future__ import annotations
@@ -126,12 +126,12 @@ class FastPath:
         record_ids = list(map(_GET_ID, part))
         "".join(record_ids)  # TypeError unless every id is a string
         encoded = list(map(_GET_DATA, part))
-        a2b = codec_module.stdlib_base64()[0]
-        raws = list(map(a2b, encoded))
+        a2b = codec_module.stdlib_a2b_base64()
+        raws = [a2b(data, strict_mode=True) for data in encoded]
         if any(map(and_, map(len, encoded), repeat(3, count))) or any(map(_ENDS_WITH_3_PADS, encoded)):
             raise Fallback  # padding binascii accepts after a full quantum, see codec.overpadded
         texts = list(map(_STRIP_JSON_WS, map(bytes.decode, raws)))
-        parsed = list(map(codec_module.scan_fast, texts, repeat(0, count)))
+        parsed = list(map(codec_module.scan, texts, repeat(0, count)))
         # The scanner raises StopIteration where no JSON value starts, which ends list(map(...)) silently.
         if len(parsed) != count or any(map(ne, map(_SECOND, parsed), map(len, texts))):
             raise Fallback  # something after the document: several documents, or garbage
@@ -147,7 +147,6 @@ class FastPath:
         ):
             raise Fallback
         self._edit_columns(docs)
-        # NaN/infinity (1e400 parses to inf here) make the encoder raise: that chunk goes record by record.
         texts = list(map("".join, map(codec_module.encode_chunks, docs, repeat(0, count))))
         lines = list(map(str.encode, map(add, texts, repeat("\n", count))))
         datas = map(_ALL_BUT_LAST, map(bytes.decode, map(codec_module.stdlib_b64encode_newline(), lines)))
@@ -209,7 +208,8 @@ class FastPath:
     def _loop_stdlib(self, records: list[Any], event: dict[str, Any], stats: BatchStats) -> list[ResponseRecord]:
         loads = codec_module.stdlib_loads
         line_of = codec_module.stdlib_line
-        a2b, b2a = codec_module.stdlib_base64()
+        a2b = codec_module.stdlib_a2b_base64()
+        b2a = codec_module.stdlib_base64()[1]
         overpadded = codec_module.overpadded
         drop = self._drop
         steps = self._hot_steps
@@ -221,7 +221,7 @@ class FastPath:
                 if record_id.__class__ is not str:
                     raise Fallback
                 encoded = record["data"]
-                raw = a2b(encoded)
+                raw = a2b(encoded, strict_mode=True)
                 if overpadded(encoded):
                     raise Fallback
                 doc = loads(raw)

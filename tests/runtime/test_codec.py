@@ -211,3 +211,44 @@ def test_every_overflowed_integer_is_caught_by_the_output_check(before: dict[str
     assert codec_module.may_hold_big_int(orjson.dumps(orjson.loads(raw)))
     with pytest.raises(InvalidDocumentError, match="integer_out_of_range"):
         codec_module.STDLIB.loads(raw)
+
+
+DUPLICATES = {
+    "discarded_big_int": (b'{"id": 18446744073709551616, "id": 1}', {"id": 1}),
+    "kept_big_int": (b'{"id": 1, "id": 18446744073709551616}', None),
+    "discarded_nested_big_int": (b'{"a": {"x": [-9223372036854775809], "x": 2}}', {"a": {"x": 2}}),
+    "discarded_overflowing_float": (b'{"a": 1e400, "a": 1}', None),
+    "discarded_lone_surrogate": (b'{"a": "\\ud800", "a": 1}', None),
+    "discarded_lone_surrogate_key": (b'{"a": {"\\udc00": 1}, "a": 1}', None),
+    "discarded_int_beyond_the_float_range": (b'{"a": ' + b"9" * 400 + b', "a": 1}', None),
+}
+
+
+@pytest.mark.parametrize(("raw", "expected"), list(DUPLICATES.values()), ids=list(DUPLICATES))
+def test_a_discarded_duplicate_is_judged_alike_on_both_codecs(codec: Codec, raw: bytes, expected: Any) -> None:
+    """Invalid text is refused wherever it is; an out-of-range integer only if it stays in the document."""
+    if expected is None:
+        with pytest.raises(InvalidDocumentError):
+            codec.loads(raw)
+    else:
+        assert codec.loads(raw) == expected
+
+
+json_scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(first=json_scalars, second=json_scalars, nested=st.booleans())
+def test_both_codecs_agree_on_any_duplicate_key(first: Any, second: Any, nested: bool) -> None:
+    if codec_module.FAST is None:
+        pytest.skip("orjson is not available or FIREHOSE_TRANSFORM_PURE_PYTHON=1")
+    values = [json.dumps(v, allow_nan=True).encode("utf-8", "surrogatepass") for v in (first, second)]
+    body = b'{"k": ' + values[0] + b', "k": ' + values[1] + b"}"
+    raw = b'{"o": ' + body + b"}" if nested else body
+    verdicts = []
+    for codec in (codec_module.FAST, codec_module.STDLIB):
+        try:
+            verdicts.append(("ok", codec.loads(raw)))
+        except InvalidDocumentError:
+            verdicts.append(("invalid", None))
+    assert verdicts[0] == verdicts[1]

@@ -70,6 +70,10 @@ BAD_JSON: dict[str, bytes] = {
     "too_deep_arrays": b'{"a": ' + b"[" * 254 + b"]" * 254 + b"}",
     "too_deep_objects": b'{"a": ' + b'{"a": ' * 254 + b"1" + b"}" * 254 + b"}",
     "one_bad_line_of_several": b'{"a": 1}\n{"a": 2\n{"a": 3}\n',
+    # A later duplicate key discards the bad value from the document; orjson still refuses it while parsing.
+    "overflowing_float_in_a_discarded_duplicate": b'{"a": 1e400, "a": 1}',
+    "nested_overflow_in_a_discarded_duplicate": b'{"a": {"b": [-1e999]}, "a": 1}',
+    "lone_surrogate_in_a_discarded_duplicate": b'{"a": "\\ud800", "a": 1}',
 }
 
 
@@ -103,6 +107,9 @@ ACCEPTED_EDGES: dict[str, tuple[bytes, bytes]] = {
     "duplicate_keys_last_wins": (b'{"a": 1, "a": 2}', b'{"a":2}\n'),
     "negative_zero": (b'{"a": -0, "b": -0.0}', b'{"a":0,"b":-0.0}\n'),
     "tiny_float_underflows_to_zero": (b'{"a": 1e-400}', b'{"a":0.0}\n'),
+    # A big integer that a later duplicate key discards is valid JSON that reaches no output (codec docstring).
+    "big_int_in_a_discarded_duplicate": (b'{"id": 18446744073709551616, "id": 1}', b'{"id":1}\n'),
+    "nested_big_int_in_a_discarded_duplicate": (b'{"a": {"x": [-9223372036854775809], "x": 2}}', b'{"a":{"x":2}}\n'),
 }
 
 
