@@ -75,7 +75,8 @@ class DeliveryEngine:
     ) -> None:
         self.config = config
         processing = config.processing
-        self.tally = Tally(split=processing.deaggregation is not None)
+        extraction = processing.cloudwatch_logs is not None and processing.cloudwatch_logs.data_message_extraction
+        self.tally = Tally(split=processing.deaggregation is not None or extraction)
         self.timers = Timers()
         self.rng = random.Random(seed)
         self.clock: int | None = None
@@ -146,7 +147,12 @@ class DeliveryEngine:
                 backup.buffering.size_bytes, backup.buffering.interval_seconds * 1000, self.timers, write_backup
             )
             intervals.append(backup.buffering.interval_seconds)
-        self.sources = SourceStages(processing, on_failure=self._source_failure, on_split=self.tally.parts)
+        self.sources = SourceStages(
+            processing,
+            on_failure=self._source_failure,
+            on_split=self.tally.parts,
+            on_empty=lambda source: self.tally.dropped([source]),
+        )
         self.lambda_stage: LambdaStage | None = None
         if processing.lambda_processor is not None:
             if invoke is None:

@@ -5,6 +5,8 @@ Three ways to turn lines into records (each record is what one ``PutRecord`` wou
 * default: one record per non-blank line, its line ending normalized to ``\\n`` (what ``aws firehose
   put-record`` with a newline-terminated document sends, and ``firehose-s3 put --no-aggregate``);
 * ``raw``: every line's bytes exactly as read, line ending included (blank lines too);
+* ``base64``: each non-blank line is the base64 of one record (binary records, such as the gzip records a
+  CloudWatch Logs subscription sends; the form ``aws firehose put-record`` takes its ``Data`` in);
 * ``aggregate``: the lines packed into records by :class:`~firehose_s3_client.producer.FirehoseProducer`
   itself (whole lines, up to 1,024,000 bytes and 500 lines per record), exactly as ``firehose-s3 put`` packs
   them: its ``PutRecordBatch`` calls go to the engine instead of AWS.
@@ -20,6 +22,7 @@ new stream has), and a per-shard increasing 56-digit sequence number.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import random
 import uuid
@@ -42,14 +45,14 @@ class InputStats:
 
     lines: int = 0
     blank_lines: int = 0
-    rejected: list[tuple[int, int]] = field(default_factory=list)  # (line number, bytes), the first 100
-
+    #: (line number, bytes, why) of the first 100 lines that did not become records.
+    rejected: list[tuple[int, int, str]] = field(default_factory=list)
     rejected_count: int = 0
 
-    def reject(self, line_number: int, size: int) -> None:
+    def reject(self, line_number: int, size: int, reason: str = "over the API's record size limit") -> None:
         self.rejected_count += 1
         if len(self.rejected) < 100:
-            self.rejected.append((line_number, size))
+            self.rejected.append((line_number, size, reason))
 
 
 class ArrivalClock:
@@ -105,17 +108,18 @@ class KinesisMetadata:
 def read_records(
     source: IO[bytes], *, mode: str, limit: int, stats: InputStats, stream_name: str = "simulated"
 ) -> Iterator[list[bytes]]:
-    """Blocks of Firehose records from ``source`` (``mode``: ``lines``, ``raw`` or ``aggregate``)."""
+    """Blocks of Firehose records from ``source`` (``mode``: ``lines``, ``raw``, ``base64`` or ``aggregate``)."""
     if mode == "aggregate":
         yield from _aggregated(source, limit=limit, stats=stats, stream_name=stream_name)
         return
     for block, terminated in _line_blocks(source):
         first = stats.lines + 1
         stats.lines += len(block)
-        records = _records(block, mode, terminated)
+        # base64 lines are checked (and their sizes) as they are decoded
+        records = _decoded(block, first, limit, stats) if mode == "base64" else _records(block, mode, terminated)
         if mode == "lines":
             stats.blank_lines += len(block) - len(records)
-        if records and max(map(len, records)) > limit:
+        if mode != "base64" and records and max(map(len, records)) > limit:
             records = _without_oversized(block, first=first, mode=mode, terminated=terminated, limit=limit, stats=stats)
         if records:
             yield records
@@ -126,6 +130,26 @@ def _records(block: list[bytes], mode: str, terminated: bool) -> list[bytes]:
         return [line + b"\n" for line in block] if terminated else block
     lines = [line.rstrip(b"\r") for line in block] if any(b"\r" in line for line in block) else block
     return [line + b"\n" for line in lines if line.strip(b" \t\r")]
+
+
+def _decoded(block: list[bytes], first: int, limit: int, stats: InputStats) -> list[bytes]:
+    """``base64`` mode: each non-blank line is one record's data, base64-encoded (binary records)."""
+    records = []
+    for number, line in enumerate(block, start=first):
+        text = line.strip()
+        if not text:
+            stats.blank_lines += 1
+            continue
+        try:
+            record = binascii.a2b_base64(text, strict_mode=True)
+        except binascii.Error:
+            stats.reject(number, len(line), "not base64")
+            continue
+        if len(record) > limit:
+            stats.reject(number, len(record))
+        else:
+            records.append(record)
+    return records
 
 
 def _line_blocks(source: IO[bytes]) -> Iterator[tuple[list[bytes], bool]]:

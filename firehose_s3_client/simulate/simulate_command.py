@@ -3,7 +3,7 @@
 ::
 
     firehose-s3 simulate --app cdk.out --stack STACK [--stream ID] --input FILE|- --out DIR
-                         [--start ISO-8601] [--rate N] [--report FILE] [--aggregate | --raw]
+                         [--start ISO-8601] [--rate N] [--report FILE] [--aggregate | --raw | --base64]
                          [--processor module:function] [--endpoint-url URL --bucket LOGICAL_ID=NAME ...]
                          [--secret LOGICAL_ID=VALUE ...] [--seed N] [--region R] [--function-log FILE]
 
@@ -51,6 +51,7 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--aggregate", action="store_true", help="pack lines into records as `firehose-s3 put` does")
     mode.add_argument("--raw", action="store_true", help="each line's bytes as they are, line ending included")
+    mode.add_argument("--base64", action="store_true", help="each line is one record's data in base64 (binary records)")
     parser.add_argument("--processor", help="run module:function as the Lambda transform instead of the asset")
     parser.add_argument("--endpoint-url", help="put objects to this S3 API instead of --out")
     parser.add_argument(

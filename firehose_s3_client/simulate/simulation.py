@@ -72,7 +72,7 @@ class SimulationRun:
         except SetupError as error:
             raise CliError(str(error), EXIT_FAILED) from None
         sink, output = _sink(prepared, args, buckets)
-        mode = "aggregate" if args.aggregate else "raw" if args.raw else "lines"
+        mode = "aggregate" if args.aggregate else "raw" if args.raw else "base64" if args.base64 else "lines"
         return cls(prepared, sink, start_ms, args.rate, mode, output)
 
     def run(self, source: IO[bytes], *, name: str) -> dict[str, Any]:
@@ -130,7 +130,7 @@ class SimulationRun:
             "mode": self.mode,
             "lines": stats.lines,
             "blank_lines": stats.blank_lines,
-            "rejected": [{"line": line, "bytes": size} for line, size in stats.rejected],
+            "rejected": [{"line": line, "bytes": size, "reason": why} for line, size, why in stats.rejected],
         }
         report["virtual_time"] = {"start": _iso(clock.start_ms), "last_arrival": _iso(clock.last), "rate": self.rate}
         if prepared.function is not None:
@@ -168,7 +168,7 @@ class SimulationRun:
             ("delivered", report["records_delivered"]),
             ("dropped", report["records_dropped"]),
             ("failed", ", ".join(f"{kind} {count}" for kind, count in failed.items()) or "0"),
-            ("rejected by the API", report["records_rejected"]),
+            ("input lines rejected", report["records_rejected"]),
             ("objects written", ", ".join(f"{kind} {count}" for kind, count in report["objects"].items()) or "0"),
             ("bytes delivered", report["bytes_delivered"]),
             ("billed bytes", report["billed_bytes"]),

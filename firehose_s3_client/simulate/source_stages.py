@@ -10,12 +10,15 @@ Choices where AWS is silent (docs/simulate.md):
 
 * a record that is not gzip goes to ``decompression-failed`` (errorCode ``Decompression.Failed``) with its
   data as it arrived; processing continues with the next record (decomp-faq);
-* message extraction writes each log event's message followed by ``\\n`` (one record in, one record out);
-  a decompressed record that is not a CloudWatch Logs document goes to ``decompression-failed`` too;
+* message extraction makes each log event's message a record of its own, without a delimiter (Firehose
+  adds none by itself; ``AppendDelimiterToRecord`` puts one after each): the CloudWatch Logs record is then
+  counted as split; a decompressed record that is not a CloudWatch Logs document goes to
+  ``decompression-failed`` too;
 * JSON de-aggregation splits concatenated JSON texts (whitespace between them is dropped, each sub-record
   is the exact text of one value); DELIMITED splits on the delimiter and drops empty parts;
 * a record that cannot be split (not JSON throughout) or that holds more than 500 sub-records is passed on
-  whole, as the API reference says Firehose does for the latter.
+  whole, as the API reference says Firehose does for the latter;
+* a record that leaves nothing to deliver (no log event, only delimiters) is counted as dropped.
 """
 
 from __future__ import annotations
@@ -77,15 +80,15 @@ def decompress(data: bytes) -> bytes:
         raise DecompressionError(f"The record could not be decompressed as GZIP: {error}") from None
 
 
-def extract_messages(document: bytes) -> bytes:
-    """The ``message`` of every log event of a CloudWatch Logs subscription document, one per line."""
+def extract_messages(document: bytes) -> list[bytes]:
+    """The ``message`` of every log event of a CloudWatch Logs subscription document, one record each."""
     try:
         parsed = json.loads(document)
         events = parsed["logEvents"]
         messages = [str(event["message"]) for event in events]
     except (ValueError, KeyError, TypeError):
         raise DecompressionError("The decompressed record is not a CloudWatch Logs subscription document") from None
-    return "".join(message + "\n" for message in messages).encode("utf-8")
+    return [message.encode("utf-8") for message in messages]
 
 
 class SourceStages:
@@ -97,6 +100,7 @@ class SourceStages:
         *,
         on_failure: Callable[[bytes, int, int, str, str], None],
         on_split: Callable[[int, int], None],
+        on_empty: Callable[[int], None],
     ) -> None:
         self.decompression = processing.decompression is not None
         self.extraction = processing.cloudwatch_logs is not None and processing.cloudwatch_logs.data_message_extraction
@@ -105,6 +109,8 @@ class SourceStages:
         self.on_failure = on_failure
         #: (source, parts) when a record is split into several sub-records.
         self.on_split = on_split
+        #: (source) of a record that leaves nothing to deliver (no log event, only delimiters): dropped.
+        self.on_empty = on_empty
 
     @property
     def active(self) -> bool:
@@ -120,20 +126,21 @@ class SourceStages:
         for position, received in enumerate(batch.datas):
             arrival = batch.arrivals[position]
             source = batch.sources[position]
-            data = received
+            pieces = [received]
             if self.decompression:
                 try:
-                    data = decompress(received)
+                    pieces = [decompress(received)]
                     if self.extraction:
-                        data = extract_messages(data)
+                        pieces = extract_messages(pieces[0])
                 except DecompressionError as error:
                     self.on_failure(received, arrival, source, DECOMPRESSION_ERROR, str(error))
                     continue
-            parts = self._split(data)
+            parts = [part for piece in pieces for part in self._split(piece)]
             if len(parts) > 1:
                 self.on_split(source, len(parts))
-            elif not parts:  # nothing left (e.g. only delimiters): one empty record goes on
-                parts = [b""]
+            elif not parts:
+                self.on_empty(source)
+                continue
             out.datas.extend(parts)
             out.arrivals.extend([arrival] * len(parts))
             out.sources.extend([source] * len(parts))

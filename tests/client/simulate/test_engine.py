@@ -287,15 +287,29 @@ def test_cloudwatch_logs_are_decompressed_and_messages_extracted(tmp_path: Path)
     }
     config = _config(
         tmp_path,
-        ProcessingConfiguration=processing(decompress, extract),
+        ProcessingConfiguration=processing(decompress, extract, {"Type": "AppendDelimiterToRecord"}),
         ErrorOutputPrefix="err/!{firehose:error-output-type}/",
     )
-    engine = run_engine(config, [_cloudwatch("one", "two"), b"not gzip", _cloudwatch("three")], tmp_path / "out")
+    records = [_cloudwatch("one", "two"), b"not gzip", _cloudwatch("three"), _cloudwatch()]
+    engine = run_engine(config, records, tmp_path / "out")
     data = [body for key, body in decoded(tmp_path / "out").items() if not key.startswith("err/")]
-    assert data == [b"one\ntwo\nthree\n"]
+    assert data == [b"one\ntwo\nthree\n"]  # each message a record, AppendDelimiterToRecord after each
     (failure,) = error_documents(tmp_path / "out")
     assert base64.b64decode(failure["rawData"]) == b"not gzip"
     assert engine.tally.records_failed == {"decompression-failed": 1}
+    assert (engine.tally.records_delivered, engine.tally.records_dropped) == (2, 1)  # no log event: dropped
+    assert engine.tally.sub_records == {"delivered": 3, "dropped": 1, "decompression-failed": 1}
+
+
+def test_without_a_delimiter_messages_are_concatenated(tmp_path: Path) -> None:
+    decompress = {"Type": "Decompression", "Parameters": []}
+    extract = {
+        "Type": "CloudWatchLogProcessing",
+        "Parameters": [{"ParameterName": "DataMessageExtraction", "ParameterValue": "true"}],
+    }
+    config = _config(tmp_path, ProcessingConfiguration=processing(decompress, extract))
+    run_engine(config, [_cloudwatch("one", "two")], tmp_path / "out")
+    assert list(decoded(tmp_path / "out").values()) == [b"onetwo"]  # Firehose adds no delimiter by itself
 
 
 def test_errors_after_decompression_carry_the_compressed_record(tmp_path: Path) -> None:
@@ -441,7 +455,7 @@ def test_conservation_and_traceability(tmp_path: Path, records: list[bytes], sha
     assert tally.undecided == 0  # conservation: every record delivered, dropped or failed, once
 
     pieces = (
-        [[part for part in record.split(b"|") if part] or [b""] for record in records]
+        [[part for part in record.split(b"|") if part] for record in records]
         if shape == "deaggregate"
         else [[record] for record in records]
     )

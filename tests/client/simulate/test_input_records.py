@@ -33,7 +33,7 @@ def test_raw_mode_keeps_every_byte() -> None:
 def test_records_over_the_api_limit_are_rejected_with_their_line_number() -> None:
     records, stats = _read(b"ok\n\n" + b"x" * 20 + b"\nfine\n", "lines", limit=10)
     assert records == [b"ok\n", b"fine\n"]
-    assert stats.rejected == [(3, 21)]
+    assert stats.rejected == [(3, 21, "over the API's record size limit")]
     assert stats.rejected_count == 1
 
 
@@ -72,3 +72,18 @@ def test_kinesis_metadata_maps_partition_keys_to_shards_by_md5() -> None:
         assert entry["subsequenceNumber"] == 0
         sequences.setdefault(entry["shardId"], []).append(int(entry["sequenceNumber"]))
     assert all(numbers == sorted(numbers) for numbers in sequences.values())
+
+
+def test_base64_lines_carry_binary_records() -> None:
+    import base64
+    import gzip
+
+    binary = gzip.compress(b'{"logEvents":[]}\n\n')  # may hold newlines: cannot be a text line
+    data = base64.b64encode(binary) + b"\n\n" + base64.b64encode(b"x" * 100) + b"\nnot base64!\n"
+    records, stats = _read(data, "base64", limit=len(binary))
+    assert records == [binary]
+    assert stats.rejected[0] == (3, 100, "over the API's record size limit")  # the size of the decoded data
+    records, stats = _read(data, "base64")
+    assert records == [binary, b"x" * 100]
+    assert stats.blank_lines == 1
+    assert stats.rejected == [(4, 11, "not base64")]

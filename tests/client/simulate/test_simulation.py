@@ -10,6 +10,7 @@ source-record backup, and the IoT stack's Parquet with the Glue columns and part
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import re
 from collections import Counter
@@ -251,3 +252,64 @@ def test_virtual_times_follow_start_and_rate(runs: dict[str, Run]) -> None:
         "last_arrival": last.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "rate": 5.0,
     }
+
+
+# ------------------------------------------------------------------------------ the log-archive stack
+
+
+def _subscription_record(messages: list[str]) -> bytes:
+    """A CloudWatch Logs subscription record as Firehose receives it: gzip of the DATA_MESSAGE document."""
+    events = [{"id": str(i), "timestamp": 1_795_683_600_000 + i, "message": m} for i, m in enumerate(messages)]
+    document = {
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": "app",
+        "logStream": "s",
+        "subscriptionFilters": ["f"],
+        "logEvents": events,
+    }
+    return gzip.compress(json.dumps(document).encode())
+
+
+@pytest.fixture(scope="module")
+def log_archive(sample_assembly: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[list[bytes], list[str], Run]:
+    tmp = tmp_path_factory.mktemp("log-archive")
+    lines = [line.rstrip(b"\n").decode() for line in sample_data.lines("weblog", seed=9, count=900)]
+    records = [_subscription_record(lines[i : i + 1 + i % 4]) for i in range(0, 900, 3)]
+    records[5] = b"not a gzip record"  # a producer that forgot to compress
+    source = tmp / "records.b64"
+    source.write_bytes(b"".join(base64.b64encode(record) + b"\n" for record in records))
+    report = tmp / "report.json"
+    argv = ["simulate", "--app", str(sample_assembly), "--stack", "FirehoseS3LogArchive", "--input", str(source)]
+    argv += ["--base64", "--out", str(tmp / "out"), "--start", START, "--report", str(report), "--quiet"]
+    assert cli.main(argv) == 0
+    messages = [
+        m for i, record in enumerate(records) if i != 5 for m in json.loads(gzip.decompress(record))["logEvents"]
+    ]
+    return (
+        records,
+        [m["message"] for m in messages],
+        Run([], json.loads(report.read_text()), tmp / "out", sample_assembly),
+    )
+
+
+def test_log_archive_objects_hold_the_log_lines_one_per_line(log_archive: tuple[list[bytes], list[str], Run]) -> None:
+    records, messages, run = log_archive
+    lines = _data_lines(run, "PipelineBucket60D569E5", "logs/")
+    assert lines == [message.encode() + b"\n" for message in messages]  # in order: one buffer, time order
+    for key in run.files("PipelineBucket60D569E5"):
+        assert re.fullmatch(r"(logs|log-errors/decompression-failed)/2026/11/26/" + OBJECT_NAME.pattern, key), key
+        assert key.endswith(".log.gz") == key.startswith("logs/")
+    report = run.report
+    assert (report["records_in"], report["records_delivered"]) == (len(records), len(records) - 1)
+    assert report["records_failed"] == {"decompression-failed": 1}
+    assert report["sub_records"]["delivered"] == len(messages)
+
+
+def test_log_archive_keeps_a_record_it_cannot_decompress_as_it_came(
+    log_archive: tuple[list[bytes], list[str], Run],
+) -> None:
+    _, _, run = log_archive
+    (document,) = [json.loads(line) for line in _data_lines(run, "PipelineBucket60D569E5", "log-errors/")]
+    assert base64.b64decode(document["rawData"]) == b"not a gzip record"
+    assert document["errorCode"] == "Decompression.Failed"

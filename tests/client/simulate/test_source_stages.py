@@ -29,7 +29,7 @@ def test_delimited_splitting_drops_empty_parts() -> None:
 
 def test_cloudwatch_messages() -> None:
     document = {"messageType": "DATA_MESSAGE", "logEvents": [{"message": "é one"}, {"message": "two"}]}
-    assert extract_messages(json.dumps(document).encode()) == "é one\ntwo\n".encode()
+    assert extract_messages(json.dumps(document).encode()) == ["é one".encode(), b"two"]
 
 
 def test_more_than_500_sub_records_go_on_whole() -> None:
@@ -37,6 +37,7 @@ def test_more_than_500_sub_records_go_on_whole() -> None:
         ProcessingConfig(deaggregation=RecordDeAggregation("JSON")),
         on_failure=lambda *args: None,
         on_split=lambda source, parts: None,
+        on_empty=lambda source: None,
     )
     big = b"1 " * (MAX_SUB_RECORDS + 1)
     out = stages.apply(RecordBatch([big, b"1 2"], [0, 1], [0, 1]))
@@ -52,8 +53,27 @@ def test_decompression_failures_are_handed_back_with_the_record() -> None:
         ProcessingConfig(decompression=Decompression()),
         on_failure=lambda raw, arrival, source, code, message: failures.append((raw, code)),
         on_split=lambda source, parts: None,
+        on_empty=lambda source: None,
     )
     out = stages.apply(RecordBatch([gzip.compress(b"hello"), b"plain"], [0, 1], [0, 1]))
     assert out.datas == [b"hello"]
     assert out.raws == [gzip.compress(b"hello")]
     assert failures == [(b"plain", "Decompression.Failed")]
+
+
+def test_records_with_nothing_to_deliver_are_dropped() -> None:
+    from firehose_s3_client.simulate.processor_config import CloudWatchLogProcessing, Decompression
+
+    empty: list[int] = []
+    split: list[tuple[int, int]] = []
+    stages = SourceStages(
+        ProcessingConfig(decompression=Decompression(), cloudwatch_logs=CloudWatchLogProcessing(True)),
+        on_failure=lambda *args: None,
+        on_split=lambda source, parts: split.append((source, parts)),
+        on_empty=empty.append,
+    )
+    no_events = gzip.compress(json.dumps({"messageType": "CONTROL_MESSAGE", "logEvents": []}).encode())
+    two = gzip.compress(json.dumps({"logEvents": [{"message": "a"}, {"message": "b"}]}).encode())
+    out = stages.apply(RecordBatch([no_events, two], [0, 1], [0, 1]))
+    assert (out.datas, out.sources) == ([b"a", b"b"], [1, 1])
+    assert (empty, split) == ([0], [(1, 2)])
