@@ -135,6 +135,8 @@ def runtime_marshaller() -> tuple[Callable[[bytes], Any], Callable[[Any], str], 
 def _candidate(transform_dir: Path) -> tuple[Handler, str, Census]:
     """(the handler, its codec's name, a census of one invocation: how many records left the column-wise path)."""
     sys.path.insert(0, str(transform_dir))
+    for name in [m for m in sys.modules if m.partition(".")[0] == "firehose_transform"]:
+        del sys.modules[name]  # imported from the installed package (firehose_s3_client imports its contract)
     import firehose_transform
     from firehose_transform import RecordTransformer, TransformConfig
 

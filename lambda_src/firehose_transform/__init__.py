@@ -12,9 +12,11 @@ Public names (imported on first use, so ``import firehose_transform.contract`` s
 
 Modules: ``contract`` (names and limits shared with the constructs and the client tools), ``config``,
 ``protocol`` (result values, record metadata, response size), ``shapes`` (typed event/response, for
-annotations), ``codec`` (JSON/base64: orjson or stdlib), ``engine`` (the batch loop), ``steps``
-(drop/mask/hash), ``partitioning``, ``csv_output``, ``hash_key`` (Secrets Manager), ``observability`` (EMF
-metrics, JSON logs), ``extension`` (the user-function API), ``handler`` (the Lambda entry point). See README.md.
+annotations), ``codec`` (JSON/base64: orjson or stdlib), ``json_limits`` and ``stdlib_json`` (its shared limits
+and its standard-library half), ``engine`` (the batch and the exact path), ``fast_path`` (the common case,
+column-wise), ``response_limit``, ``steps`` (drop/mask/hash), ``partitioning``, ``csv_output``, ``documents``
+(what a valid record is), ``hash_key`` (Secrets Manager), ``observability`` (EMF metrics, JSON logs),
+``extension`` (the user-function API), ``handler`` (the Lambda entry point). See README.md.
 """
 
 TYPE_CHECKING = False

@@ -26,7 +26,9 @@ from itertools import repeat
 from operator import add, and_, itemgetter, methodcaller, ne
 
 from firehose_transform import codec as codec_module
+from firehose_transform import stdlib_json
 from firehose_transform.codec import OrjsonCodec
+from firehose_transform.json_limits import MAX_DEPTH
 from firehose_transform.steps import Fallback
 
 TYPE_CHECKING = False
@@ -126,30 +128,30 @@ class FastPath:
         record_ids = list(map(_GET_ID, part))
         "".join(record_ids)  # TypeError unless every id is a string
         encoded = list(map(_GET_DATA, part))
-        a2b = codec_module.stdlib_a2b_base64()
+        a2b = stdlib_json.stdlib_a2b_base64()
         raws = [a2b(data, strict_mode=True) for data in encoded]
         if any(map(and_, map(len, encoded), repeat(3, count))) or any(map(_ENDS_WITH_3_PADS, encoded)):
             raise Fallback  # padding binascii accepts after a full quantum, see codec.overpadded
         texts = list(map(_STRIP_JSON_WS, map(bytes.decode, raws)))
-        parsed = list(map(codec_module.scan, texts, repeat(0, count)))
+        parsed = list(map(stdlib_json.scan, texts, repeat(0, count)))
         # The scanner raises StopIteration where no JSON value starts, which ends list(map(...)) silently.
         if len(parsed) != count or any(map(ne, map(_SECOND, parsed), map(len, texts))):
             raise Fallback  # something after the document: several documents, or garbage
         docs = list(map(_FIRST, parsed))
         joined = b"".join(raws)
-        if codec_module.may_hold_surrogate(joined) and any(map(codec_module.has_lone_surrogate, raws, docs)):
+        if stdlib_json.may_hold_surrogate(joined) and any(map(stdlib_json.has_lone_surrogate, raws, docs)):
             raise Fallback
         longest = max(map(len, raws))  # see codec.maybe_deep: depth <= count("[") + len / 5
         if (
-            longest > 2 * codec_module.MAX_DEPTH
-            and joined.count(b"[") + longest // 5 > codec_module.MAX_DEPTH
-            and any(map(codec_module.maybe_deep, raws))
+            longest > 2 * MAX_DEPTH
+            and joined.count(b"[") + longest // 5 > MAX_DEPTH
+            and any(map(stdlib_json.maybe_deep, raws))
         ):
             raise Fallback
         self._edit_columns(docs)
-        texts = list(map("".join, map(codec_module.encode_chunks, docs, repeat(0, count))))
+        texts = list(map("".join, map(stdlib_json.encode_chunks, docs, repeat(0, count))))
         lines = list(map(str.encode, map(add, texts, repeat("\n", count))))
-        datas = map(_ALL_BUT_LAST, map(bytes.decode, map(codec_module.stdlib_b64encode_newline(), lines)))
+        datas = map(_ALL_BUT_LAST, map(bytes.decode, map(stdlib_json.stdlib_b64encode_newline(), lines)))
         out: list[ResponseRecord] = [
             {"recordId": i, "result": "Ok", "data": d} for i, d in zip(record_ids, datas, strict=True)
         ]
@@ -167,7 +169,7 @@ class FastPath:
         b64decode = fast.b64decode_fn
         b64encode = fast.b64encode_fn
         may_hold_big_int = codec_module.may_hold_big_int
-        has_big_int = codec_module.has_big_int
+        has_big_int = stdlib_json.has_big_int
         removed_ok = fast.removed_value_ok
         drop = self._drop
         steps = self._hot_steps
@@ -206,11 +208,11 @@ class FastPath:
         return out
 
     def _loop_stdlib(self, records: list[Any], event: dict[str, Any], stats: BatchStats) -> list[ResponseRecord]:
-        loads = codec_module.stdlib_loads
-        line_of = codec_module.stdlib_line
-        a2b = codec_module.stdlib_a2b_base64()
-        b2a = codec_module.stdlib_base64()[1]
-        overpadded = codec_module.overpadded
+        loads = stdlib_json.stdlib_loads
+        line_of = stdlib_json.stdlib_line
+        a2b = stdlib_json.stdlib_a2b_base64()
+        b2a = stdlib_json.stdlib_base64()[1]
+        overpadded = stdlib_json.overpadded
         drop = self._drop
         steps = self._hot_steps
         exact = self._exact
@@ -254,7 +256,7 @@ def _refuse_big_ints(raws: list[bytes], lines: list[bytes]) -> None:
     are re-parsed exactly and, holding no big integer, stay in the chunk.
     """
     for raw, line in zip(raws, lines, strict=True):
-        if codec_module.may_hold_big_int(line) and codec_module.has_big_int(raw):
+        if codec_module.may_hold_big_int(line) and stdlib_json.has_big_int(raw):
             raise Fallback
 
 

@@ -14,19 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firehose_transform import codec as codec_module
-from firehose_transform.codec import (
-    INT_MAX,
-    INT_MIN,
-    MAX_DEPTH,
-    Codec,
-    InvalidDocumentError,
-    canonical_json,
-    has_big_int,
-    stdlib_b64decode,
-    stdlib_dumps,
-    stdlib_loads,
-    too_deep,
-)
+from firehose_transform.codec import INT_MAX, INT_MIN, MAX_DEPTH, Codec, InvalidDocumentError
+from firehose_transform.stdlib_json import has_big_int
 
 TRANSFORM_DIR = Path(__file__).resolve().parents[2] / "lambda_src"
 
@@ -81,23 +70,6 @@ def test_orjson_behaviour_the_fast_path_relies_on() -> None:
     assert orjson.dumps(float("nan")) == b"null"
 
 
-def test_stdlib_loads_is_strict() -> None:
-    assert stdlib_loads(b' {"a": [1, 2.5, "x"]} \n') == {"a": [1, 2.5, "x"]}
-    assert stdlib_loads(b"[1]") == [1]  # any JSON value: the engine checks for objects
-    for text in (
-        b"NaN",
-        b"[1e400]",
-        b'"\\udfff"',
-        b"\xed\xa0\x80",
-        b"\xef\xbb\xbf{}",
-        b"{} {}",
-        b"",
-        b"[18446744073709551616]",
-    ):
-        with pytest.raises(InvalidDocumentError):
-            stdlib_loads(text)
-
-
 @pytest.mark.parametrize("depth", [MAX_DEPTH, MAX_DEPTH + 1, 2000])
 @pytest.mark.parametrize("bracket", ["[]", '{"k":}'])
 def test_depth_limit_is_the_same_on_both_paths(codec: Codec, depth: int, bracket: str) -> None:
@@ -109,30 +81,6 @@ def test_depth_limit_is_the_same_on_both_paths(codec: Codec, depth: int, bracket
     else:
         with pytest.raises(InvalidDocumentError):
             codec.loads(text)
-
-
-def test_too_deep_and_has_big_int() -> None:
-    assert not too_deep({"a": [1, {"b": []}]}, limit=4)  # object, array, object, array
-    assert too_deep({"a": [1, {"b": []}]}, limit=3)
-    assert has_big_int(b'{"a": [1, 99999999999999999999]}')
-    assert not has_big_int(b'{"a": [1, 9999999999999999999.0]}')
-
-
-def test_stdlib_dumps_refuses_what_orjson_refuses() -> None:
-    for value in ({"nan": float("nan")}, {"s": "\udc00"}, {"set": {1}}, json.loads("[" * 300 + "]" * 300)):
-        with pytest.raises((ValueError, TypeError)):
-            stdlib_dumps(value)
-
-
-def test_stdlib_base64_is_strict() -> None:
-    assert stdlib_b64decode("e30=") == b"{}"
-    for data in ("e30", "e30==", "e30=e30=", "e3 0=", "e30=\n", "YWJj===="):
-        with pytest.raises(ValueError, match=r"(?i)padding|excess|invalid|incorrect|only base64|non-base64"):
-            stdlib_b64decode(data)
-
-
-def test_canonical_json_is_sorted_and_compact() -> None:
-    assert canonical_json({"b": [1, "é"], "a": None}) == '{"a":null,"b":[1,"é"]}'
 
 
 def _run(code: str, **env: str) -> str:
@@ -177,19 +125,6 @@ def _orjson_installed() -> bool:
 )
 def test_may_hold_big_int(out: bytes, expected: bool) -> None:
     assert codec_module.may_hold_big_int(out) is expected
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        (b'{"a":"\\ud800"}', True),
-        (b'{"a":"\\uDC00"}', True),
-        (b'{"a":"\\u00e9 \\n"}', False),
-        (b'{"a":"\xc3\xa9"}', False),
-    ],
-)
-def test_may_hold_surrogate(raw: bytes, expected: bool) -> None:
-    assert codec_module.may_hold_surrogate(raw) is expected
 
 
 big_integers = st.integers(min_value=2**64, max_value=10**40) | st.integers(min_value=-(10**40), max_value=-(2**63) - 1)
