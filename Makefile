@@ -1,5 +1,5 @@
-# The README's two commands: `make synth` and `make test`. Both create what they need on a fresh machine
-# (Python 3.11, Node 20, npm) and do not reinstall on a second run.
+# The README's two commands: `make demo` and `make test` (`make synth` too). Each creates what it needs on a fresh
+# machine (Python 3.11, Node 20, npm) and does not reinstall on a second run.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +8,12 @@ CHECKOV_VENV := .venv-checkov
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: synth test deps lint typecheck unit lint-templates checkov bench clean
+.PHONY: demo synth test deps lint typecheck unit lint-templates checkov bench clean
+
+# The seed's two examples, run locally: synthesize, simulate both example stacks into local-s3/, query them.
+demo: $(VENV)/.installed node_modules/.installed
+	$(MAKE) --no-print-directory synth
+	$(BIN)/python -m firehose_s3_client.demo --app cdk.out --out local-s3
 
 synth: $(VENV)/.installed node_modules/.installed
 	rm -rf cdk.out
@@ -50,6 +55,7 @@ checkov:
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/transform_bench.py
 	$(BIN)/python benchmarks/producer_bench.py
+	$(BIN)/python benchmarks/simulate_bench.py
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out local-s3 .pytest_cache .mypy_cache .ruff_cache

@@ -95,8 +95,10 @@ def stack_artifacts(assembly_dir: Path) -> dict[str, dict[str, Any]]:
 def load_stack(assembly_dir: Path, stack: str) -> StackTemplate:
     """The stack whose artifact id, stack name or display name is ``stack``.
 
-    Raises :class:`AssemblyError` naming the stacks the assembly has when none matches.
+    Raises :class:`AssemblyError` naming the stacks the assembly has when none matches. The assembly's path is
+    made absolute: asset directories are used from other working directories (the Lambda runner's).
     """
+    assembly_dir = assembly_dir.resolve()
     artifacts = stack_artifacts(assembly_dir)
     for artifact_id, artifact in artifacts.items():
         properties = artifact.get("properties", {})

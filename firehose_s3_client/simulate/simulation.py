@@ -169,6 +169,7 @@ class SimulationRun:
             ("dropped", report["records_dropped"]),
             ("failed", ", ".join(f"{kind} {count}" for kind, count in failed.items()) or "0"),
             ("input lines rejected", report["records_rejected"]),
+            ("blank lines skipped", report.get("input", {}).get("blank_lines", 0)),
             ("objects written", ", ".join(f"{kind} {count}" for kind, count in report["objects"].items()) or "0"),
             ("bytes delivered", report["bytes_delivered"]),
             ("billed bytes", report["billed_bytes"]),

@@ -332,3 +332,21 @@ def test_a_function_that_cannot_start_is_reported_once(tmp_path: Path) -> None:
         "Runtime.ImportModuleError: ModuleNotFoundError: No module named 'missing_module'"
     ]
     assert len(list((tmp_path / "out" / "DataBucket").rglob("*"))) > 0
+
+
+def test_a_relative_app_path_runs_the_function_from_its_asset(sample_assembly: Path, tmp_path: Path) -> None:
+    # The function runs with its asset directory as working directory: a relative --app must still find it.
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"".join(sample_data.lines(sample_data.WEBLOG, seed=3, count=5)))
+    result = subprocess.run(
+        [sys.executable, "-m", "firehose_s3_client.cli", "simulate", "--app", sample_assembly.name, "--stack", WEB]
+        + ["--input", str(source), "--out", str(tmp_path / "out"), "--report", str(tmp_path / "r.json")],
+        cwd=sample_assembly.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["records_delivered"] == 5
+    assert "failed to initialize" not in result.stderr

@@ -1,7 +1,8 @@
-"""Shared fixtures of the simulator tests: the sample app synthesized once per session, with bundling on.
+"""Shared fixtures of the client tests: the sample app synthesized once per session, with bundling on.
 
-The engine runs the transform function's own asset (its handler.py, firehose_transform/ and arm64 wheels),
-so the assembly must be built as ``cdk synth`` builds it: bundling on, into a temporary directory.
+The local engine (simulate, serve, the demo) runs the transform function's own asset (its handler.py,
+firehose_transform/ and arm64 wheels), so the assembly must be built as ``cdk synth`` builds it: bundling on,
+into a temporary directory.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ import os
 from pathlib import Path
 
 import pytest
-
-SAMPLE_STACKS = ("FirehoseS3Pipeline", "FirehoseS3KinesisSource", "FirehoseS3WebLogs", "FirehoseS3IotTelemetry")
 
 
 @pytest.fixture(scope="session")
