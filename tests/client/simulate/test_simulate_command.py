@@ -338,9 +338,10 @@ def test_a_relative_app_path_runs_the_function_from_its_asset(sample_assembly: P
     # The function runs with its asset directory as working directory: a relative --app must still find it.
     source = tmp_path / "in.jsonl"
     source.write_bytes(b"".join(sample_data.lines(sample_data.WEBLOG, seed=3, count=5)))
+    command = [sys.executable, "-m", "firehose_s3_client.cli", "simulate", "--app", sample_assembly.name]
+    command += ["--stack", WEB, "--input", str(source), "--out", str(tmp_path / "out")]
     result = subprocess.run(
-        [sys.executable, "-m", "firehose_s3_client.cli", "simulate", "--app", sample_assembly.name, "--stack", WEB]
-        + ["--input", str(source), "--out", str(tmp_path / "out"), "--report", str(tmp_path / "r.json")],
+        [*command, "--report", str(tmp_path / "r.json")],
         cwd=sample_assembly.parent,
         capture_output=True,
         text=True,
