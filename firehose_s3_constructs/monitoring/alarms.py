@@ -47,7 +47,7 @@ Throttles, Sum)                throttling means the concurrency limit is too low
 TransformDuration (Lambda      > ``transform_duration_share`` x timeout, in ms, 2 of 3 (transform). A trend
 Duration, Maximum)             towards timeouts; one slow invocation does not alert.
 TransformRecordsFailed         > 0, 1/1 (transform that is this library's, ``transform_emits_metrics``).
-(RecordsProcessingFailed,      From the transform's embedded metrics (docs/CONTRACTS.md): records the
+(RecordsProcessingFailed,      From the transform's embedded metrics (firehose_transform.contract): records the
 Sum)                           function marked ProcessingFailed, now in the error prefix.
 BackupFreshness                > backup interval + headroom (at least 60 s), 1/1 (backup).
 (BackupToS3.DataFreshness,
