@@ -150,6 +150,7 @@ _BAD_VALUES = st.sampled_from(
     ["NaN", "1e400", '"\\ud800"', "18446744073709551616", "'q'", "01", "[1,]", '"\x01"', "Infinity"]
 )
 _values = st.one_of(_GOOD_VALUES, _BAD_VALUES)
+# Keys may repeat: the value a later key discards must be judged too (see the repeated-key test below).
 _objects = st.lists(st.tuples(st.sampled_from(["a", "b", "é"]), _values), max_size=3).map(
     lambda pairs: "{" + ", ".join(f'"{k}": {v}' for k, v in pairs) + "}"
 )
@@ -192,3 +193,29 @@ def test_any_aggregate_of_accepted_lines_is_accepted_whole(codec: Codec, lines: 
     assert response["result"] == "Ok"
     delivered = base64.b64decode(response["data"]).splitlines()
     assert [json.loads(line) for line in delivered] == docs
+
+
+@SETTINGS
+@given(line=_lines)
+@pytest.mark.parametrize("codec", CODECS, ids=lambda c: c.name)
+def test_the_fast_line_acceptor_gives_parse_line_s_verdict(codec: Codec, line: bytes) -> None:
+    if documents.is_blank(line) or b"\n" in line:
+        return  # outside the acceptor's contract: the caller skips blank lines and splits on newlines
+    assert documents.line_acceptor(codec)(line) is (documents.check_line(line, codec) is None)
+
+
+# Repeated keys, where the property above once found the paths disagreeing: the value a later key discards
+# escaped the standard-library fast loop's float check, and the standard-library codec's surrogate check.
+DUPLICATE_KEY_CASES = {
+    "stdlib fast loop vs exact path": (b'{"a": 1e400, "a": 1}', codec_module.STDLIB),
+    "stdlib codec vs orjson codec": (b'{"a": "\\ud800", "a": 1}', codec_module.STDLIB),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DUPLICATE_KEY_CASES))
+def test_a_repeated_key_does_not_hide_an_invalid_value(name: str) -> None:
+    raw, codec = DUPLICATE_KEY_CASES[name]
+    verdicts = {transform(codec, raw)["result"]}
+    verdicts |= {transform(other, raw)["result"] for other in CODECS}
+    verdicts.add("Ok" if documents.check_line(raw, codec) is None else "ProcessingFailed")
+    assert verdicts == {"ProcessingFailed"}
