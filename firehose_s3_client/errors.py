@@ -6,7 +6,32 @@ PROG = "firehose-s3"
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+#: 128 + the signal number, as shells report a command stopped by a signal.
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+#: (status, meaning) of every exit status, for ``--help`` (the CLI module docstring and docs/producer.md repeat
+#: it; a test keeps the three in step).
+EXIT_STATUSES: tuple[tuple[int, str], ...] = (
+    (
+        EXIT_OK,
+        "success: put delivered every record it read (skipped lines are reported, they do not change this); "
+        "verify found the expected records and no error or unreadable object; replay re-sent every record",
+    ),
+    (
+        EXIT_FAILED,
+        "something was not delivered or not found: put stopped (retries ran out, a permanent error such as a "
+        "missing stream or denied access) and listed the undelivered records; verify's check failed; replay left "
+        "records; or an AWS error (missing stream or bucket, credentials, region, profile, access)",
+    ),
+    (
+        EXIT_USAGE,
+        "bad command line or input: unknown option, unreadable or unwritable file, bad --since, a --strict "
+        "violation, a manifest that is not one, input with no valid record (put /bin/ls)",
+    ),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C); put still accounted for every record read"),
+    (EXIT_TERMINATED, "terminated (SIGTERM); put still accounted for every record read"),
+)
 
 
 class CliError(Exception):

@@ -32,7 +32,8 @@ import pytest
 import snappy
 from moto.server import ThreadedMotoServer
 
-from firehose_s3_client import cli
+from firehose_s3_client import cli, verify_command
+from firehose_s3_client.errors import EXIT_STATUSES
 
 REPO = Path(__file__).resolve().parents[2]
 BUCKET = "cli-test-bucket"
@@ -62,6 +63,13 @@ class Run:
         """The ``name: value`` lines a command prints on stdout."""
         rows = (line.split(":", 1) for line in self.stdout.splitlines() if ":" in line)
         return {name.strip(): value.strip() for name, value in rows}
+
+    def counts(self) -> dict[str, int]:
+        """``put``'s last line, ``summary: read N, sent N, skipped N, failed N, not attempted N``, as a dict."""
+        last = self.stdout.splitlines()[-1]
+        assert last.startswith("summary: "), self.stdout
+        fields = last.removeprefix("summary: ").split(";")[0].split(", ")
+        return {name: int(value) for name, value in (field.rsplit(" ", 1) for field in fields)}
 
 
 @dataclass
@@ -233,11 +241,38 @@ def runs(moto_server: str, s3: Any, tmp_path_factory: pytest.TempPathFactory) ->
     put_file = tmp / "records.jsonl"
     put_file.write_bytes(lines(1500) + b"\n   \n{not json}\n" + lines(PUT_RECORDS - 1500, 1500))  # lines 1501-1503
     failed_file = tmp / "failed.jsonl"
+    manifest_file = tmp / "manifest.json"
 
     script = Path(sys.executable).with_name("firehose-s3")
     chains: list[list[Step]] = [
         [
-            Step("put", ["put", "--stream", "cli-put", str(put_file), "--failed-output", str(failed_file)]),
+            Step(
+                "put",
+                [
+                    "put",
+                    "--stream",
+                    "cli-put",
+                    str(put_file),
+                    "--failed-output",
+                    str(failed_file),
+                    "--manifest",
+                    str(manifest_file),
+                ],
+            ),
+            Step(
+                "verify_manifest",
+                [
+                    "verify",
+                    "--bucket",
+                    BUCKET,
+                    "--prefix",
+                    "put/",
+                    "--manifest",
+                    str(manifest_file),
+                    "--timeout",
+                    "0",
+                ],
+            ),
             Step(
                 "verify_put",
                 [
@@ -286,6 +321,7 @@ def runs(moto_server: str, s3: Any, tmp_path_factory: pytest.TempPathFactory) ->
         for future in [pool.submit(run_chain, chain) for chain in chains]:
             future.result()
     results["_failed_file"] = Run([], 0, failed_file.read_text() if failed_file.exists() else "<missing>", "", 0)
+    results["_manifest"] = Run([], 0, manifest_file.read_text() if manifest_file.exists() else "<missing>", "", 0)
     return results
 
 
@@ -359,11 +395,9 @@ def assert_one_line_error(run: Run, *fragments: str, code: int = 1) -> None:
 def test_put_sends_json_lines_and_reports(runs: dict[str, Run], s3: Any) -> None:
     run = runs["put"]
     assert run.returncode == 0, run
+    assert run.counts() == {"read": PUT_RECORDS + 1, "sent": PUT_RECORDS, "skipped": 1, "failed": 0, "not attempted": 0}
     summary = run.summary()
-    assert summary["records read"] == str(PUT_RECORDS)
-    assert summary["records sent"] == str(PUT_RECORDS)
-    assert summary["lines skipped"] == "1"
-    assert summary["failures"] == "0"
+    assert summary["blank lines"] == "2"
     assert summary["api calls"] == "1"
     assert summary["billed bytes"].endswith("x payload)")
     assert "line 1503: not valid JSON" in run.stderr  # the blank lines 1501-1502 are ignored silently
@@ -371,6 +405,27 @@ def test_put_sends_json_lines_and_reports(runs: dict[str, Run], s3: Any) -> None
     sent = read_lines(s3, "put/")
     assert sorted(json.loads(line)["n"] for line in sent) == list(range(PUT_RECORDS))
     assert runs["_failed_file"].stdout == ""
+
+
+def test_put_manifest_lists_every_accepted_record(runs: dict[str, Run]) -> None:
+    manifest = json.loads(runs["_manifest"].stdout)
+    assert manifest["format"] == "firehose-s3-manifest"
+    assert manifest["count"] == PUT_RECORDS == len(manifest["digests"])
+    assert manifest["lines"] == [*range(1, 1501), *range(1504, PUT_RECORDS + 4)]
+    assert manifest["stream"] == "cli-put"
+
+
+def test_verify_manifest_finds_exactly_what_put_sent(runs: dict[str, Run]) -> None:
+    run = runs["verify_manifest"]
+    assert run.returncode == 0, run
+    summary = run.summary()
+    assert (summary["arrived"], summary["missing"], summary["unexpected"], summary["duplicates"]) == (
+        str(PUT_RECORDS),
+        "0",
+        "0",
+        "0",
+    )
+    assert summary["result"] == "OK"
 
 
 def test_verify_counts_what_put_sent(runs: dict[str, Run]) -> None:
@@ -383,6 +438,7 @@ def test_verify_counts_what_put_sent(runs: dict[str, Run]) -> None:
 def test_put_from_stdin_without_aggregation(invoke: Callable[..., Run], s3: Any) -> None:
     run = invoke("put", "--stream", "cli-stdin", "--no-aggregate", "-", stdin=lines(STDIN_RECORDS))
     assert run.returncode == 0, run
+    assert run.counts()["sent"] == STDIN_RECORDS
     assert run.summary()["input"] == "<stdin>"
     assert run.summary()["firehose records"] == str(STDIN_RECORDS)
     assert run.summary()["api calls"] == "2"  # 500 + 200 records
@@ -394,7 +450,7 @@ def test_put_strict_sends_nothing_when_a_line_is_invalid(invoke: Callable[..., R
     run = invoke("put", "--stream", "cli-strict", "--strict", "-", stdin=lines(50) + b"[1,\n" + lines(5))
     assert run.returncode == 2, run
     assert "<stdin>: line 51: not valid JSON" in run.stderr
-    assert "nothing was sent" in run.stderr
+    assert "--strict: 1 invalid line; nothing was sent" in run.stderr
     assert keys_under(s3, "strict/") == []
 
 
@@ -411,7 +467,7 @@ def test_progress_line_on_a_terminal(
     assert "\r200 records" in output
     assert "MB/s" in output
     assert output.endswith("\n")
-    assert "records sent:" in run.stdout
+    assert run.counts()["sent"] == 200
 
 
 def test_no_progress_line_when_not_a_terminal(invoke: Callable[..., Run], tmp_path: Path) -> None:
@@ -441,9 +497,10 @@ def test_verify_reports_error_objects_and_fails(invoke: Callable[..., Run]) -> N
     assert run.summary()["data records"] == "10"
     assert run.summary()["error objects"] == "3"
     assert run.summary()["error records"] == "3 (4 lines)"
-    for folder in ("processing-failed", "format-conversion-failed", "activePartitionExceeded"):
-        assert f"({folder}: 1 error records" in run.stdout
-    assert run.summary()["result"].startswith("FAILED: 3 error object(s)")
+    assert "(processing-failed: 1 error record, 1 line)" in run.stdout  # singular nouns
+    assert "(activePartitionExceeded: 1 error record, 2 lines)" in run.stdout
+    assert "(format-conversion-failed: 1 error record, 1 line)" in run.stdout
+    assert run.summary()["result"].startswith("FAILED: 3 error objects")
 
 
 def test_verify_explicit_error_prefix(invoke: Callable[..., Run]) -> None:
@@ -482,7 +539,7 @@ def test_verify_polls_until_objects_appear(
         if len(polls) == 3:
             s3.put_object(Bucket=BUCKET, Key=f"late/{HOUR}/s-1-late", Body=lines(5))
 
-    monkeypatch.setattr(cli, "_sleep", fake_sleep)
+    monkeypatch.setattr(verify_command, "_sleep", fake_sleep)
     run = invoke(
         "verify", "--bucket", BUCKET, "--prefix", "late/", "--expect", "5", "--timeout", "300", "--interval", "7"
     )
@@ -605,3 +662,184 @@ def test_no_region(invoke: Callable[..., Run], tmp_path: Path) -> None:
 )
 def test_usage_errors_are_one_line(invoke: Callable[..., Run], argv: list[str], fragment: str) -> None:
     assert_one_line_error(invoke(*argv, endpoint=False), fragment, code=2)
+
+
+# --------------------------------------------------------------------------- what put accepts, version, docs
+
+TRANSFORM_TRAPS = {
+    "utf-16": '{"a": 1}'.encode("utf-16"),
+    "bom": b'\xef\xbb\xbf{"a": 1}',
+    "nan": b'{"a": NaN}',
+    "bare number": b"42",
+    "array": b"[1, 2]",
+    "lone surrogate": b'{"a": "\\ud800"}',
+    "big integer": b'{"id": 18446744073709551616}',
+}
+
+
+def test_put_skips_what_the_transform_would_reject_and_raw_sends_it(
+    invoke: Callable[..., Run], tmp_path: Path, s3: Any
+) -> None:
+    source = tmp_path / "traps.jsonl"
+    source.write_bytes(b'{"ok": 1}\n' + b"\n".join(TRANSFORM_TRAPS.values()) + b'\n{"ok": 2}\n')
+    run = invoke("put", "--stream", "cli-progress", str(source))
+    assert run.returncode == 0, run
+    assert run.counts() == {"read": 9, "sent": 2, "skipped": 7, "failed": 0, "not attempted": 0}
+    skipped = [line for line in run.stderr.splitlines() if line.endswith("; skipped")]
+    assert [line.split(": line ")[1].split(":")[0] for line in skipped] == [str(n) for n in range(2, 9)]
+    assert "byte-order mark" in skipped[1]
+    assert "NaN is not a JSON number" in skipped[2]
+    assert "a number, not a JSON object" in skipped[3]
+    raw = invoke("put", "--stream", "cli-progress", "--raw", str(source))
+    assert raw.returncode == 0, raw
+    assert raw.counts() == {"read": 9, "sent": 9, "skipped": 0, "failed": 0, "not attempted": 0}
+
+
+def test_put_of_a_binary_file_sends_nothing_and_fails(invoke: Callable[..., Run], tmp_path: Path) -> None:
+    binary = tmp_path / "program"
+    binary.write_bytes(Path(sys.executable).read_bytes()[:20000])
+    run = invoke("put", "--stream", "cli-progress", str(binary))
+    assert_one_line_error(run, "it is not UTF-8 text (NUL bytes", "nothing was sent", code=2)
+    assert run.counts()["sent"] == 0
+
+
+@pytest.mark.parametrize("content", [b"", b"\n  \n", b"not json\n[1]\n"], ids=["empty", "blank", "all-invalid"])
+def test_put_with_no_valid_record_fails(invoke: Callable[..., Run], tmp_path: Path, content: bytes) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(content)
+    run = invoke("put", "--stream", "cli-progress", str(source))
+    assert run.returncode == 2, run
+    assert run.stderr.splitlines()[-1].startswith(f"firehose-s3: error: no valid record in {source}")
+    assert "Traceback" not in run.stderr
+
+
+def test_put_refuses_to_overwrite_its_input(invoke: Callable[..., Run], tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(lines(3))
+    for option in ("--failed-output", "--manifest"):
+        run = invoke("put", "--stream", "cli-progress", str(source), option, str(source))
+        assert_one_line_error(run, f"{option} {str(source)!r} is the input file", code=2)
+    assert source.read_bytes() == lines(3)
+
+
+def test_version(invoke: Callable[..., Run]) -> None:
+    run = invoke("--version", endpoint=False)
+    assert run.returncode == 0
+    assert run.stdout.strip() == f"firehose-s3 {cli.version()}"
+    assert cli.version() != "unknown"  # the package is installed (editable) in the test environment
+
+
+def test_exit_statuses_are_the_same_in_the_docstring_the_help_and_the_docs(invoke: Callable[..., Run]) -> None:
+    docs = " ".join((REPO / "docs" / "producer.md").read_text().split())
+    docstring = " ".join((cli.__doc__ or "").split())
+    help_text = " ".join(invoke("--help", endpoint=False).stdout.split())
+    put_help = " ".join(invoke("put", "--help", endpoint=False).stdout.split())
+    for status, meaning in EXIT_STATUSES:
+        assert f"{status} {meaning}" in docstring
+        assert f"{status} {meaning}" in help_text
+        assert f"{status} {meaning}" in put_help
+        assert f"| {status} | {meaning} |" in docs
+
+
+# --------------------------------------------------------------------------- verify --manifest
+
+
+def _manifest(tmp_path: Path, records: bytes, name: str = "m.json") -> Path:
+    from firehose_s3_client.manifest import Manifest, record_digest
+
+    manifest = Manifest("in.jsonl", "s")
+    for number, line in enumerate(records.splitlines(), start=1):
+        manifest.add(number, record_digest(line))
+    path = tmp_path / name
+    manifest.write(str(path))
+    return path
+
+
+def test_verify_manifest_lists_missing_unexpected_and_duplicate_records(
+    invoke: Callable[..., Run], s3: Any, tmp_path: Path
+) -> None:
+    expected = lines(10)
+    arrived = lines(8) + b'{"n": 1, "msg": "hello"}\n' + b'{"stranger":true}\n'  # 1 again (other spacing), 1 new
+    s3.put_object(Bucket=BUCKET, Key=f"mf/{HOUR}/s-1-a", Body=arrived[: len(arrived) // 2])
+    s3.put_object(Bucket=BUCKET, Key=f"mf/{HOUR}/s-1-b.gz", Body=gzip.compress(arrived[len(arrived) // 2 :]))
+    manifest = str(_manifest(tmp_path, expected))
+    run = invoke("verify", "--bucket", BUCKET, "--prefix", "mf/", "--manifest", manifest, "--timeout", "0")
+    assert run.returncode == 1, run
+    assert "missing records (input lines): 9, 10" in run.stdout
+    assert f"unexpected records (object:line): mf/{HOUR}/s-1-b.gz:" in run.stdout
+    summary = run.summary()
+    assert (summary["arrived"], summary["missing"], summary["unexpected"], summary["duplicates"]) == (
+        "8",
+        "2",
+        "1",
+        "1",
+    )
+    assert "2 records of the manifest missing" in summary["result"]
+    assert "1 unexpected record" in summary["result"]
+    assert "1 duplicate" in summary["result"]
+
+
+def test_verify_manifest_tolerates_duplicates_when_asked(invoke: Callable[..., Run], s3: Any, tmp_path: Path) -> None:
+    s3.put_object(Bucket=BUCKET, Key=f"dup/{HOUR}/s-1-a", Body=lines(3) + lines(1))
+    manifest = str(_manifest(tmp_path, lines(3)))
+    strict = invoke("verify", "--bucket", BUCKET, "--prefix", "dup/", "--manifest", manifest, "--timeout", "0")
+    assert strict.returncode == 1
+    tolerant = invoke(
+        "verify", "--bucket", BUCKET, "--prefix", "dup/", "--manifest", manifest, "--allow-duplicates", "--timeout", "0"
+    )
+    assert tolerant.returncode == 0, tolerant
+    assert tolerant.summary()["duplicates"] == "1"
+
+
+def test_verify_manifest_says_which_missing_records_are_in_error_objects(
+    invoke: Callable[..., Run], s3: Any, tmp_path: Path
+) -> None:
+    s3.put_object(Bucket=BUCKET, Key=f"mferr/{HOUR}/s-1-a", Body=lines(2))
+    s3.put_object(Bucket=BUCKET, Key=f"mferr/processing-failed/{HOUR}/s-1-x", Body=error_line(lines(1, start=2)))
+    manifest = str(_manifest(tmp_path, lines(3)))
+    run = invoke("verify", "--bucket", BUCKET, "--prefix", "mferr/", "--manifest", manifest, "--timeout", "30")
+    assert run.returncode == 1
+    assert run.seconds < 20  # every record is accounted for (2 arrived, 1 failed): no need to wait
+    assert "1 record of the manifest missing, 1 of them in error objects" in run.summary()["result"]
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"{}", "is not a firehose-s3 manifest"),
+        (b"not json", "is not a firehose-s3 manifest (not JSON)"),
+        (b'{"format": "firehose-s3-manifest", "version": 9}', "manifest version 9 is not 1"),
+        (
+            b'{"format": "firehose-s3-manifest", "version": 1, "count": 2, "lines": [1], "digests": ["a"]}',
+            "count, lines and digests do not match",
+        ),
+    ],
+)
+def test_verify_rejects_what_is_not_a_manifest(
+    invoke: Callable[..., Run], tmp_path: Path, content: bytes, fragment: str
+) -> None:
+    path = tmp_path / "m.json"
+    path.write_bytes(content)
+    assert_one_line_error(invoke("verify", "--bucket", BUCKET, "--manifest", str(path)), fragment, code=2)
+
+
+def test_verify_expect_and_manifest_are_exclusive(invoke: Callable[..., Run], tmp_path: Path) -> None:
+    run = invoke("verify", "--bucket", BUCKET, "--expect", "3", "--manifest", str(_manifest(tmp_path, lines(3))))
+    assert_one_line_error(run, "--expect and --manifest are exclusive", code=2)
+
+
+def test_unreadable_objects_are_named_once(invoke: Callable[..., Run], s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="broken/gz/c.gz", Body=b"definitely not gzip")
+    run = invoke("verify", "--bucket", BUCKET, "--prefix", "broken/", "--timeout", "0")
+    assert run.returncode == 1
+    [line] = [row for row in run.stdout.splitlines() if row.startswith("unreadable object:")]
+    assert line.startswith("unreadable object: broken/gz/c.gz: cannot decode as gzip:")
+    assert line.count("broken/gz/c.gz") == 1
+
+
+def test_replay_shows_progress_on_a_terminal(invoke: Callable[..., Run], monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    run = invoke("replay", "--bucket", BUCKET, "--prefix", "errors/", "--stream", "cli-progress", "--dry-run")
+    assert run.returncode == 0
+    assert "\r5 records" in terminal.getvalue()
