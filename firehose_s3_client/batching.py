@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from firehose_s3_client.failures import FailedRecord
+from firehose_transform.contract import BILLING_INCREMENT_BYTES
 
 __all__ = ["Entry", "RecordBuffer"]
 
@@ -39,6 +40,28 @@ class Entry:
         self.error_code = code
         self.error_message = message
         self.retryable = retryable
+
+    def split_off(self, room: int) -> Entry | None:
+        """Split off the leading whole lines that fit in ``room`` bytes as a new entry (this one keeps the rest).
+
+        None when not even the first line fits, or when every line would go (nothing to split).
+        """
+        size = 0
+        count = 0
+        for length in self.lengths:
+            if size + length > room:
+                break
+            size += length
+            count += 1
+        if count == 0 or count == len(self.lengths):
+            return None
+        head = Entry(self.data[:size], self.records[:count], self.lengths[:count], self.created)
+        head.attempted, head.retryable = self.attempted, self.retryable
+        head.error_code, head.error_message = self.error_code, self.error_message
+        self.data = self.data[size:]
+        self.records = self.records[count:]
+        self.lengths = self.lengths[count:]
+        return head
 
     def failed_records(self) -> list[FailedRecord]:
         """The caller records of this entry, as :class:`FailedRecord` with the entry's last error."""
@@ -150,7 +173,18 @@ class RecordBuffer:
             count = 0
             size = 0
             for entry in ready:
-                if count == self.max_batch_records or (count and size + len(entry.data) > self.max_batch_bytes):
+                if count == self.max_batch_records:
+                    break
+                if count and size + len(entry.data) > self.max_batch_bytes:
+                    # Fill the room with the aggregate's first lines rather than leave it empty: fewer calls. The
+                    # piece is cut at a whole number of 5 KiB billing increments, so the billing rounding it adds
+                    # is at most a line: the rest of the aggregate keeps the rounding the whole one had.
+                    room = (self.max_batch_bytes - size) // BILLING_INCREMENT_BYTES * BILLING_INCREMENT_BYTES
+                    head = entry.split_off(room) if room else None
+                    if head is not None:
+                        ready.insert(count, head)
+                        count += 1
+                        size += len(head.data)
                     break
                 count += 1
                 size += len(entry.data)

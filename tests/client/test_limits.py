@@ -168,6 +168,22 @@ def test_a_line_larger_than_the_aggregate_size_travels_alone() -> None:
     assert [len(d) for d in client.records] == [11, 20_001, 11]
 
 
+def test_the_room_left_in_a_batch_is_filled_with_whole_lines_cut_at_5_kib() -> None:
+    client = RecordingFirehose()
+    lines = [b'{"i":%05d,"pad":"%s"}\n' % (i, b"x" * 79) for i in range(600)]  # 100 bytes each
+    assert {len(line) for line in lines} == {100}
+    with make(client, aggregate_max_bytes=10_240, max_batch_bytes=30_000) as producer:
+        for line in lines:
+            producer.put(line)
+    # Two 10,200-byte aggregates leave 9,600 bytes: 5,100 bytes (51 lines, within one 5 KiB increment) go too.
+    assert [len(d) for d in client.calls[0]] == [10_200, 10_200, 5_100]
+    assert all(sum(len(d) for d in call) <= 30_000 for call in client.calls)
+    assert len(client.calls) == 3  # 60,000 bytes in calls of at most 30,000 (no call left a 9,600-byte gap)
+    assert client.lines == lines  # in order, no line split
+    # Billed exactly as the aggregates would be without the cut: five of 102 lines and one of 90.
+    assert producer.stats.billed_bytes == 5 * billed_bytes(10_200) + billed_bytes(9_000)
+
+
 def test_aggregation_cuts_billed_bytes_for_small_records() -> None:
     plain, packed = RecordingFirehose(), RecordingFirehose()
     with make(plain, aggregate=False) as one_by_one, make(packed) as aggregated:
