@@ -74,6 +74,8 @@ class FailedOutput:
         self.first: FailedRecord | None = None
         #: The smallest input line number among the undelivered records.
         self.first_line: int | None = None
+        #: Why writing to --failed-output failed (from then on records are only counted).
+        self.write_error: OSError | None = None
 
     @property
     def count(self) -> int:
@@ -96,6 +98,23 @@ class FailedOutput:
             if self.first is None and failures:
                 self.first = next((f for f in failures if f.attempted), failures[0])
 
+    def flush(self) -> None:
+        if self._stream is not None and self.write_error is None:
+            try:
+                self._stream.flush()
+            except OSError as exc:
+                self.write_error = exc
+
+    def close(self) -> None:
+        """Close the file; a failure already reported (a write or flush that failed) is not raised again."""
+        if self._stream is None:
+            return
+        try:
+            self._stream.close()
+        except OSError as exc:
+            if self.write_error is None:
+                raise CliError(f"cannot write the --failed-output file: {exc.strerror or exc}") from None
+
     def not_sent(self, line_number: int, data: bytes) -> None:
         """A record the command read but did not hand to the producer."""
         with self._lock:
@@ -103,8 +122,11 @@ class FailedOutput:
             self.not_attempted += 1
 
     def _write(self, data: bytes, line_number: int | None) -> None:
-        if self._stream is not None:
-            self._stream.write(data)
+        if self._stream is not None and self.write_error is None:
+            try:
+                self._stream.write(data)
+            except OSError as exc:  # disk full...: keep counting, say so at the end
+                self.write_error = exc
         if line_number is not None and (self.first_line is None or line_number < self.first_line):
             self.first_line = line_number
 
@@ -262,18 +284,16 @@ class PutRun:
     def _account_for_the_rest(self, lines: Lines) -> None:
         """After a stop: read and check the rest of the input, listing its records as not attempted."""
         tally = self.tally
+        signal_before = self.signal
         for item in lines:
-            if item is None:
-                if self.stop_now:
-                    break
-                continue
-            number, body = item
-            tally.last_line = number
-            if is_blank(body):
-                tally.blank_lines.append(number)
-            elif self._accept(number, body):
-                self.failed.not_sent(number, body + b"\n")
-            if self.stop_now:
+            if item is not None:
+                number, body = item
+                tally.last_line = number
+                if is_blank(body):
+                    tally.blank_lines.append(number)
+                elif self._accept(number, body):
+                    self.failed.not_sent(number, body + b"\n")
+            if self.stop_now or self.signal != signal_before:  # Ctrl-C while reading the rest: stop reading
                 break
         else:
             return
@@ -282,6 +302,7 @@ class PutRun:
     # ------------------------------------------------------------------ the report
 
     def _finish(self, error: CliError | None) -> int:
+        self.failed.flush()
         stats = self.producer.stats
         tally, failed = self.tally, self.failed
         rows: list[tuple[str, object]] = [
@@ -329,28 +350,34 @@ class PutRun:
         if failed.count == 0 and unread is None:
             return f"{reason}; all {count(tally.read - tally.skipped, 'record')} read were delivered"
         parts = [reason]
+        listed = bool(self.args.failed_output) and failed.write_error is None
         if failed.count:
-            where = f" are in {self.args.failed_output}" if self.args.failed_output else ""
+            where = f" are in {self.args.failed_output}" if listed else ""
             parts.append(
                 f"{count(failed.count, 'record')} not delivered "
                 f"({failed.failed:,} failed, {failed.not_attempted:,} not attempted){where}"
             )
         if unread is not None:
             parts.append(f"the input was not read after line {unread}")
-        rest = f"tail -n +{(unread or 0) + 1} {self.name}"
-        if self.args.failed_output:
+        if failed.write_error is not None:
+            why = failed.write_error.strerror or failed.write_error
+            parts.append(f"writing {self.args.failed_output} failed ({why}): it does not hold them all")
+        rest = self._where((unread or 0) + 1)
+        if listed:
             resume = f"resume with: {PROG} put --stream {self.args.stream} {self.args.failed_output}"
-            parts.append(resume + (f", then the rest of the input ({rest})" if unread is not None else ""))
+            parts.append(resume + (f", then the rest of the input{rest}" if unread is not None else ""))
         else:
             candidates = [n for n in (failed.first_line, None if unread is None else unread + 1) if n is not None]
             first = min(candidates)
             again = sent - tally.valid_before(first)
             resend = f", which sends again the {count(again, 'delivered record')} after it" if again > 0 else ""
-            parts.append(
-                f"resume from line {first} (tail -n +{first} {self.name}){resend}; "
-                "--failed-output FILE lists exactly the undelivered records"
-            )
+            advice = "" if self.args.failed_output else "; --failed-output FILE lists exactly the undelivered records"
+            parts.append(f"resume from line {first}{self._where(first)}{resend}{advice}")
         return "; ".join(parts)
+
+    def _where(self, line: int) -> str:
+        """How to read the input from ``line`` on: a ``tail`` command, or (stdin) only the line number."""
+        return f" (tail -n +{line} {self.name})" if self.args.file != "-" else f" (line {line} of the input)"
 
 
 def _strict_prepass(source: IO[bytes], name: str, *, raw: bool) -> IO[bytes]:
@@ -402,10 +429,10 @@ def cmd_put(args: argparse.Namespace) -> int:
         if args.strict:
             source = _strict_prepass(source, name, raw=args.raw)
         output = _open_output(args.failed_output, "--failed-output", args.file) if args.failed_output else None
-        if output is not None:
-            stack.callback(output.close)
+        failed = FailedOutput(output)
+        stack.callback(failed.close)
         manifest = Manifest(name, args.stream) if args.manifest else None
-        run = PutRun(args, source, name, FailedOutput(output), manifest)
+        run = PutRun(args, source, name, failed, manifest)
         try:
             return run.run()
         finally:

@@ -348,3 +348,32 @@ def test_records_from_a_slow_pipe_are_sent_without_waiting_for_its_end(
     assert run.returncode == 0, run
     assert run.counts()["sent"] == 3
     assert Counter(local.delivered_lines(stream)) == Counter(RECORDS[:3])
+
+
+def test_sigterm_stops_like_ctrl_c(proxy: FaultProxy, local: LocalFirehose, source: Path, tmp_path: Path) -> None:
+    stream = local.create_stream("cli-sigterm")
+    failed_output = tmp_path / "failed.jsonl"
+    proxy.plan = lambda index, target: Fault.delay(0.3)
+    started = time.monotonic()
+    proc = start_put(proxy, tmp_path, "--stream", stream, str(source), "--failed-output", str(failed_output))
+    deadline = time.monotonic() + 30
+    while len(proxy.exchanges) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    run = finish(proc, started)
+    assert run.returncode == 143, run
+    assert run.error.startswith("firehose-s3: error: terminated; ")
+    assert_accounted(run, proxy, failed_output)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_failed_output_that_cannot_be_written_is_reported(
+    proxy: FaultProxy, local: LocalFirehose, source: Path, tmp_path: Path
+) -> None:
+    stream = local.create_stream("cli-disk-full")
+    proxy.plan = lambda index, target: Fault.status_error(400, "AccessDeniedException")
+    run = put(proxy, tmp_path, "--stream", stream, str(source), "--failed-output", "/dev/full")
+    assert run.returncode == 1, run
+    assert "writing /dev/full failed (No space left on device): it does not hold them all" in run.error
+    assert f"resume from line 1 (tail -n +1 {source})" in run.error
+    assert run.counts()["not attempted"] + run.counts()["failed"] == VALID
