@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from firehose_s3_client.batching import Entry
 from firehose_s3_client.failures import CODE_INTERRUPTED, classify_exception, is_retryable_error_code
+from firehose_s3_client.producer_stats import Counters
 from firehose_s3_client.records import billed_bytes
 from firehose_s3_client.retry_policy import RetryPolicy
 
-__all__ = ["BatchSend", "BatchSender", "Counters", "FirehoseClient"]
+__all__ = ["BatchSend", "BatchSender", "FirehoseClient"]
 
 
 class FirehoseClient(Protocol):
@@ -31,28 +31,6 @@ class FirehoseClient(Protocol):
         DeliveryStreamName: str,  # noqa: N803 (the boto3 parameter name)
         Records: list[dict[str, bytes]],  # noqa: N803
     ) -> Mapping[str, Any]: ...
-
-
-@dataclass
-class Counters:
-    """The producer's running totals (guarded by its lock); see ``ProducerStats`` for their meaning."""
-
-    records_put: int = 0
-    records_delivered: int = 0
-    firehose_records: int = 0
-    api_calls: int = 0
-    payload_bytes: int = 0
-    billed_bytes: int = 0
-    retries: int = 0
-    records_failed: int = 0
-    records_not_attempted: int = 0
-
-    def count_failed(self, entries: list[Entry]) -> None:
-        for entry in entries:
-            if entry.attempted:
-                self.records_failed += len(entry.records)
-            else:
-                self.records_not_attempted += len(entry.records)
 
 
 class BatchSend:

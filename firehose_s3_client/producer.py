@@ -33,23 +33,18 @@ example on an event id) if duplicates matter.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import random as _random
-import re
 import threading
 import time
-import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from firehose_s3_client.aws_clients import create_boto3_client
-from firehose_s3_client.batch_sender import BatchSend, BatchSender, Counters, FirehoseClient
-from firehose_s3_client.batching import Entry, RecordBuffer
+from firehose_s3_client.batch_sender import BatchSender, FirehoseClient
+from firehose_s3_client.batching import RecordBuffer
+from firehose_s3_client.dispatch import Dispatcher
 from firehose_s3_client.failures import (
-    CODE_IN_FLIGHT,
-    CODE_NOT_ATTEMPTED,
     NON_RETRYABLE_ERROR_CODES,
     RETRYABLE_ERROR_CODES,
     DeliveryFailedError,
@@ -59,6 +54,9 @@ from firehose_s3_client.failures import (
     RecordTooLargeError,
     is_retryable_error_code,
 )
+from firehose_s3_client.flush_thread import FlushThread, flush_at_exit
+from firehose_s3_client.producer_options import DEFAULT_MAX_BUFFERED_SECONDS, validate_options
+from firehose_s3_client.producer_stats import Counters, ProducerStats
 from firehose_s3_client.records import DEAGGREGATION_MAX_SUB_RECORDS, billed_bytes, encode_record
 from firehose_s3_client.retry_policy import RetryPolicy
 from firehose_transform.contract import (
@@ -66,7 +64,6 @@ from firehose_transform.contract import (
     MAX_BATCH_BYTES,
     MAX_BATCH_RECORDS,
     MAX_RECORD_BYTES,
-    STREAM_NAME_PATTERN,
 )
 
 __all__ = [
@@ -92,49 +89,7 @@ __all__ = [
     "is_retryable_error_code",
 ]
 
-#: Default ``max_buffered_seconds``. The KPL's ``RecordMaxBufferedTime`` defaults to 100 ms because Kinesis
-#: consumers read in real time; Firehose itself buffers 60-900 s before writing to S3, so 5 s adds little
-#: latency while letting slow trickles still fill aggregates (each partial aggregate is billed at least 5 KiB).
-DEFAULT_MAX_BUFFERED_SECONDS = 5.0
-_STREAM_NAME = re.compile(STREAM_NAME_PATTERN)
 _log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ProducerStats:
-    """Counters of a :class:`FirehoseProducer` (a snapshot).
-
-    Attributes:
-        records_put: caller records accepted by ``put``.
-        records_delivered: caller records acknowledged by Firehose (each is counted once: a record is never
-            re-sent after it was acknowledged).
-        firehose_records: Firehose records (aggregates) acknowledged.
-        api_calls: ``PutRecordBatch`` calls, retries and failed calls included.
-        payload_bytes: bytes acknowledged (newlines included).
-        billed_bytes: estimate of the ingestion bytes billed for the acknowledged records: each
-            Firehose record rounded up to 5 KiB (5,120 bytes). Calls that lost their answer may also have
-            been billed; they are not counted.
-        retries: re-sends (calls after the first one for a batch).
-        records_failed: caller records handed back after at least one call carried them.
-        records_not_attempted: caller records handed back by ``abort()`` without ever being sent.
-        records_pending: caller records buffered or in a call in progress (neither delivered nor handed back).
-    """
-
-    records_put: int = 0
-    records_delivered: int = 0
-    firehose_records: int = 0
-    api_calls: int = 0
-    payload_bytes: int = 0
-    billed_bytes: int = 0
-    retries: int = 0
-    records_failed: int = 0
-    records_not_attempted: int = 0
-    records_pending: int = 0
-
-    @property
-    def billed_ratio(self) -> float:
-        """``billed_bytes / payload_bytes`` (1.0 is perfect; 0.0 before anything was delivered)."""
-        return self.billed_bytes / self.payload_bytes if self.payload_bytes else 0.0
 
 
 class FirehoseProducer:
@@ -197,7 +152,7 @@ class FirehoseProducer:
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
     ) -> None:
-        _validate(
+        validate_options(
             stream_name,
             aggregate_max_bytes=aggregate_max_bytes,
             aggregate_max_records=aggregate_max_records,
@@ -216,8 +171,6 @@ class FirehoseProducer:
         self.stream_name = stream_name
         self._max_buffer_bytes = max_buffer_bytes
         self._max_buffer_records = max_buffer_records
-        self._max_buffered_seconds = max_buffered_seconds
-        self._on_failure = on_failure
         self._json_default = json_default
         self._cond = threading.Condition(threading.Lock())
         self._counters = Counters()
@@ -240,14 +193,32 @@ class FirehoseProducer:
             random=random,
             stop_requested=self._stopping,
         )
-        self._in_flight: set[BatchSend] = set()
-        self._deferred: list[FailedRecord] = []  # failures of the flush thread, when there is no on_failure
-        self._deferred_error: BaseException | None = None  # an exception on_failure raised in the flush thread
+        self._dispatch = Dispatcher(
+            cond=self._cond,
+            buffer=self._buffer,
+            sender=self._sender,
+            counters=self._counters,
+            stream_name=stream_name,
+            on_failure=on_failure,
+            stop_requested=self._stopping,
+        )
         self._closed = False
         self._stop_requested = False
         self._stop_now = False
-        self._flusher: threading.Thread | None = None
-        _LIVE.add(self)
+        self._flusher = (
+            None
+            if max_buffered_seconds is None
+            else FlushThread(
+                name=f"firehose-flush-{stream_name}",
+                cond=self._cond,
+                limit=max_buffered_seconds,
+                oldest=self._buffer.oldest,
+                take=lambda: self._dispatch.take_locked(everything=True),
+                send=self._dispatch.send_in_background,
+                finished=lambda: self._closed or self._stop_requested,
+            )
+        )
+        flush_at_exit(self)
 
     # ------------------------------------------------------------------ public API
 
@@ -255,20 +226,7 @@ class FirehoseProducer:
     def stats(self) -> ProducerStats:
         """A snapshot of the counters."""
         with self._cond:
-            c = self._counters
-            handed_back = c.records_delivered + c.records_failed + c.records_not_attempted
-            return ProducerStats(
-                records_put=c.records_put,
-                records_delivered=c.records_delivered,
-                firehose_records=c.firehose_records,
-                api_calls=c.api_calls,
-                payload_bytes=c.payload_bytes,
-                billed_bytes=c.billed_bytes,
-                retries=c.retries,
-                records_failed=c.records_failed,
-                records_not_attempted=c.records_not_attempted,
-                records_pending=c.records_put - handed_back,
-            )
+            return self._counters.snapshot()
 
     @property
     def buffered_bytes(self) -> int:
@@ -307,15 +265,15 @@ class FirehoseProducer:
             if self._closed or self._stop_requested:
                 raise ProducerClosedError(f"producer for {self.stream_name!r} is closed")
             buffer = self._buffer
-            if not buffer.records and self._max_buffered_seconds is not None:
-                self._wake_flusher_locked()
+            if not buffer.records and self._flusher is not None:
+                self._flusher.wake_locked()
             self._counters.records_put += 1
             buffer.add(data, record)
             force = buffer.bytes >= self._max_buffer_bytes or buffer.records >= self._max_buffer_records
-            batches = self._take_locked(everything=force) if force or buffer.has_full_batch() else []
-            if not batches and not self._deferred and self._deferred_error is None:
+            batches = self._dispatch.take_locked(everything=force) if force or buffer.has_full_batch() else []
+            if not batches and not self._dispatch.has_news_locked():
                 return
-        self._send_and_report(batches)
+        self._dispatch.send_and_report(batches)
 
     def flush(self) -> None:
         """Send everything buffered and wait for the batches other threads are sending.
@@ -327,12 +285,11 @@ class FirehoseProducer:
                 the last call (unless ``on_failure`` is set).
         """
         with self._cond:
-            batches = [] if self._stop_requested else self._take_locked(everything=True)
-        self._send_and_report(batches)
+            batches = [] if self._stop_requested else self._dispatch.take_locked(everything=True)
+        self._dispatch.send_and_report(batches)
         with self._cond:
-            while self._in_flight:
-                self._cond.wait()
-        self._send_and_report([])  # what the flush thread left while we waited
+            self._dispatch.wait_idle_locked()
+        self._dispatch.send_and_report([])  # what the flush thread left while we waited
 
     def close(self) -> None:
         """Flush, then refuse further records and stop the flush thread. Closing twice is harmless."""
@@ -368,31 +325,10 @@ class FirehoseProducer:
         except records an interrupted call had carried, which keep ``attempted=True`` and their code.
         """
         self._stop_requested = True
-        deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-            unsent = self._abandon_locked(lambda batch: not batch.started)
-            while any(b.pending for b in self._in_flight) and not self._stop_now:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    break
-                self._cond.wait(0.1 if remaining is None else min(remaining, 0.1))
-            in_flight = self._abandon_locked(lambda batch: bool(batch.pending))
-            for entry in in_flight:
-                entry.fail(CODE_IN_FLIGHT, "the call was still in progress when the producer stopped", retryable=True)
-            while self._in_flight:  # batches whose failures are being handed to on_failure right now
-                self._cond.wait()
-            unsent += self._buffer.drain()
-            for entry in unsent:
-                if not entry.attempted:
-                    entry.error_code = CODE_NOT_ATTEMPTED
-                    entry.error_message = "never sent: the producer was stopped"
-                    entry.retryable = True
-            self._counters.count_failed(in_flight + unsent)
-            deferred, self._deferred = self._deferred, []
-            self._deferred_error = None
-        return deferred + [r for entry in in_flight + unsent for r in entry.failed_records()]
+            return self._dispatch.take_over_locked(timeout=timeout, stop_now=lambda: self._stop_now)
 
     def __enter__(self) -> FirehoseProducer:
         return self
@@ -411,126 +347,8 @@ class FirehoseProducer:
         while not self._stop_requested and (left := end - time.monotonic()) > 0:
             time.sleep(min(left, 0.05))
 
-    def _take_locked(self, *, everything: bool) -> list[BatchSend]:
-        batches = [BatchSend(entries) for entries in self._buffer.take_batches(everything=everything)]
-        self._in_flight.update(batches)
-        return batches
-
-    def _abandon_locked(self, which: Callable[[BatchSend], bool]) -> list[Entry]:
-        """Take over the pending entries of the in-flight batches ``which`` selects (their senders skip them)."""
-        taken: list[Entry] = []
-        for batch in [b for b in self._in_flight if which(b)]:
-            batch.abandoned = True
-            taken += batch.pending
-            batch.pending = []
-            self._in_flight.discard(batch)
-        return taken
-
-    def _send(self, batches: list[BatchSend]) -> list[FailedRecord]:
-        """Send the batches one after the other; return their failed records.
-
-        Batches not started when a stop is requested go back to the buffer. If the client call raises a
-        BaseException (KeyboardInterrupt), the unresolved entries of the batch go back to the buffer too (marked
-        attempted) and the failures already known are kept for the next call or ``abort()``, before it
-        propagates: nothing leaves the producer's view.
-        """
-        done = 0
-        try:
-            for batch in batches:
-                if self._stop_requested:
-                    break
-                self._sender.send(batch)
-                done += 1
-        finally:
-            with self._cond:
-                for batch in batches[done:]:
-                    if not batch.abandoned:
-                        self._buffer.put_back(batch.pending)
-                        batch.pending = []
-        return [r for batch in batches for entry in batch.failed for r in entry.failed_records()]
-
-    def _send_and_report(self, batches: list[BatchSend]) -> None:
-        """Send, then hand the failures (and those the flush thread left) to ``on_failure`` or raise them.
-
-        The batches count as in flight until their failures are handed over, so ``abort()`` and ``flush()``
-        wait for that too.
-        """
-        try:
-            failures = self._send(batches)
-        except BaseException:
-            with self._cond:
-                self._deferred += [r for b in batches for entry in b.failed for r in entry.failed_records()]
-            self._finish(batches)
-            raise
-        with self._cond:
-            error, self._deferred_error = self._deferred_error, None
-            deferred, self._deferred = self._deferred, []
-        try:
-            self._report(deferred + failures, raising=error is None)
-            if error is not None:
-                raise error
-        finally:
-            self._finish(batches)
-
-    def _finish(self, batches: list[BatchSend]) -> None:
-        with self._cond:
-            self._in_flight.difference_update(batches)
-            self._cond.notify_all()
-
-    def _report(self, failures: list[FailedRecord], *, raising: bool = True) -> None:
-        if not failures:
-            return
-        if self._on_failure is not None:
-            self._on_failure(failures)
-        elif raising:
-            raise DeliveryFailedError(self.stream_name, failures)
-        else:
-            with self._cond:
-                self._deferred += failures
-
-    def _wake_flusher_locked(self) -> None:
-        if self._flusher is None:
-            self._flusher = threading.Thread(target=self._flush_loop, name=f"firehose-flush-{self.stream_name}")
-            self._flusher.daemon = True  # the atexit hook flushes; the thread must not keep the process alive
-            self._flusher.start()
-        else:
-            self._cond.notify_all()
-
-    def _flush_loop(self) -> None:
-        """The background thread: send the buffer once its oldest record has waited ``max_buffered_seconds``."""
-        limit = self._max_buffered_seconds
-        assert limit is not None
-        with self._cond:
-            while not (self._closed or self._stop_requested):
-                oldest = self._buffer.oldest()
-                wait = None if oldest is None else oldest + limit - time.monotonic()
-                if wait is None or wait > 0:
-                    self._cond.wait(wait)
-                    continue
-                batches = self._take_locked(everything=True)
-                self._cond.release()
-                try:
-                    self._flush_batches(batches)
-                finally:
-                    self._cond.acquire()
-
-    def _flush_batches(self, batches: list[BatchSend]) -> None:
-        """Send from the flush thread: failures go to ``on_failure`` or wait for the caller's next call."""
-        try:
-            failures = self._send(batches)
-            if failures and self._on_failure is not None:
-                try:
-                    self._on_failure(failures)
-                except Exception as error:  # re-raised by the next call, in the caller's thread
-                    with self._cond:
-                        self._deferred_error = error
-            elif failures:
-                with self._cond:
-                    self._deferred += failures
-        finally:
-            self._finish(batches)
-
-    def _flush_at_exit(self) -> None:
+    def flush_at_exit(self) -> None:
+        """Close the producer unless it was; log what cannot be delivered (called at interpreter exit)."""
         with self._cond:
             if self._closed:
                 return
@@ -540,41 +358,3 @@ class FirehoseProducer:
             _log.error("at interpreter exit: %s", error)
         except Exception:
             _log.exception("at interpreter exit: flushing the producer for %r failed", self.stream_name)
-
-
-def _validate(stream_name: str, **options: Any) -> None:
-    """Raise ValueError, naming the option, for an out-of-range producer option."""
-    if not _STREAM_NAME.fullmatch(stream_name):
-        raise ValueError(f"stream_name must be 1-64 characters of [a-zA-Z0-9_.-], got {stream_name!r}")
-    aggregate_max_bytes = options["aggregate_max_bytes"]
-    if not BILLING_INCREMENT_BYTES <= aggregate_max_bytes <= MAX_RECORD_BYTES:
-        raise ValueError(
-            f"aggregate_max_bytes must be between {BILLING_INCREMENT_BYTES} and "
-            f"{MAX_RECORD_BYTES} bytes, got {aggregate_max_bytes}"
-        )
-    if options["aggregate_max_records"] < 1:
-        raise ValueError(f"aggregate_max_records must be at least 1, got {options['aggregate_max_records']}")
-    if not 1 <= options["max_batch_records"] <= MAX_BATCH_RECORDS:
-        raise ValueError(
-            f"max_batch_records must be between 1 and {MAX_BATCH_RECORDS}, got {options['max_batch_records']}"
-        )
-    if not 1 <= options["max_batch_bytes"] <= MAX_BATCH_BYTES:
-        raise ValueError(
-            f"max_batch_bytes must be between 1 and {MAX_BATCH_BYTES} bytes, got {options['max_batch_bytes']}"
-        )
-    for name in ("max_buffer_bytes", "max_buffer_records"):
-        if options[name] < 1:
-            raise ValueError(f"{name} must be at least 1, got {options[name]}")
-    seconds = options["max_buffered_seconds"]
-    if seconds is not None and not seconds > 0:
-        raise ValueError(f"max_buffered_seconds must be > 0 (or None), got {seconds}")
-
-
-#: Producers not yet garbage-collected: flushed at interpreter exit if they were not closed.
-_LIVE: weakref.WeakSet[FirehoseProducer] = weakref.WeakSet()
-
-
-@atexit.register
-def _flush_live_producers() -> None:
-    for producer in list(_LIVE):
-        producer._flush_at_exit()

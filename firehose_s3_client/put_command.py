@@ -21,11 +21,8 @@ import signal
 import stat
 import sys
 import tempfile
-import threading
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from typing import IO, Any
 
 from firehose_s3_client.cli_common import (
@@ -37,7 +34,7 @@ from firehose_s3_client.cli_common import (
 )
 from firehose_s3_client.console import Progress, count, print_rows
 from firehose_s3_client.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROG, CliError
-from firehose_s3_client.failures import FailedRecord, ProducerClosedError
+from firehose_s3_client.failures import ProducerClosedError
 from firehose_s3_client.input_lines import (
     InputLine,
     check_record,
@@ -49,106 +46,13 @@ from firehose_s3_client.input_lines import (
 from firehose_s3_client.interrupts import StopSignals, exit_status_of
 from firehose_s3_client.manifest import Manifest, record_digest
 from firehose_s3_client.producer import FirehoseProducer
+from firehose_s3_client.put_ledger import FailedOutput, Tally, stop_message, summary_line
 from firehose_transform.contract import MAX_RECORD_BYTES
 from firehose_transform.documents import JSON_WHITESPACE, line_acceptor
 
 __all__ = ["add_command", "cmd_put"]
 
 Lines = Iterator[tuple[int, bytes] | None]
-
-
-class FailedOutput:
-    """Undelivered records: written to ``--failed-output`` (if given) and counted. Thread-safe.
-
-    It is the producer's ``on_failure`` callback (called from the sending thread) and also takes the records the
-    command itself did not send.
-    """
-
-    def __init__(self, stream: IO[bytes] | None) -> None:
-        self._stream = stream
-        self._lock = threading.Lock()
-        self.failed = 0
-        self.not_attempted = 0
-        self.codes: Counter[str] = Counter()
-        #: The first failure: why sending stopped.
-        self.first: FailedRecord | None = None
-        #: The smallest input line number among the undelivered records.
-        self.first_line: int | None = None
-        #: Why writing to --failed-output failed (from then on records are only counted).
-        self.write_error: OSError | None = None
-
-    @property
-    def count(self) -> int:
-        return self.failed + self.not_attempted
-
-    @property
-    def any(self) -> bool:
-        """Whether any record was not delivered (read without the lock: a hint for the reading loop)."""
-        return self.first_line is not None or self.failed + self.not_attempted > 0
-
-    def __call__(self, failures: list[FailedRecord]) -> None:
-        with self._lock:
-            for failure in failures:
-                self._write(failure.data, getattr(failure.record, "line_number", None))
-                self.codes[failure.error_code] += 1
-                if failure.attempted:
-                    self.failed += 1
-                else:
-                    self.not_attempted += 1
-            if self.first is None and failures:
-                self.first = next((f for f in failures if f.attempted), failures[0])
-
-    def flush(self) -> None:
-        if self._stream is not None and self.write_error is None:
-            try:
-                self._stream.flush()
-            except OSError as exc:
-                self.write_error = exc
-
-    def close(self) -> None:
-        """Close the file; a failure already reported (a write or flush that failed) is not raised again."""
-        if self._stream is None:
-            return
-        try:
-            self._stream.close()
-        except OSError as exc:
-            if self.write_error is None:
-                raise CliError(f"cannot write the --failed-output file: {exc.strerror or exc}") from None
-
-    def not_sent(self, line_number: int, data: bytes) -> None:
-        """A record the command read but did not hand to the producer."""
-        with self._lock:
-            self._write(data, line_number)
-            self.not_attempted += 1
-
-    def _write(self, data: bytes, line_number: int | None) -> None:
-        if self._stream is not None and self.write_error is None:
-            try:
-                self._stream.write(data)
-            except OSError as exc:  # disk full...: keep counting, say so at the end
-                self.write_error = exc
-        if line_number is not None and (self.first_line is None or line_number < self.first_line):
-            self.first_line = line_number
-
-
-@dataclass
-class Tally:
-    """What was read, by line."""
-
-    read: int = 0
-    skipped: int = 0
-    last_line: int = 0
-    payload: int = 0
-    blank_lines: list[int] = field(default_factory=list)
-    skipped_lines: list[int] = field(default_factory=list)
-    #: Set when the input was not read to its end: the last line read.
-    unread_after: int | None = None
-
-    def valid_before(self, line: int) -> int:
-        """Records accepted on lines before ``line``."""
-        blank = sum(1 for n in self.blank_lines if n < line)
-        skipped = sum(1 for n in self.skipped_lines if n < line)
-        return line - 1 - blank - skipped
 
 
 class PutRun:
@@ -317,12 +221,7 @@ class PutRun:
         if failed.codes:
             rows.append(("error codes", ", ".join(f"{c} x{n}" for c, n in sorted(failed.codes.items()))))
         print_rows(rows, sys.stdout)
-        summary = (
-            f"summary: read {tally.read}, sent {stats.records_delivered}, skipped {tally.skipped}, "
-            f"failed {failed.failed}, not attempted {failed.not_attempted}"
-        )
-        if tally.unread_after is not None:
-            summary += f"; input not read after line {tally.unread_after}"
+        summary = summary_line(tally, sent=stats.records_delivered, failed=failed)
         sys.stdout.write(summary + "\n")
         sys.stdout.flush()
         accounted = stats.records_delivered + tally.skipped + failed.count
@@ -339,45 +238,21 @@ class PutRun:
         return exit_status_of(self.signal) if self.signal is not None else EXIT_FAILED
 
     def _stop_message(self, sent: int) -> str:
-        failed, tally = self.failed, self.tally
         if self.signal is not None:
             reason = "interrupted" if self.signal == signal.SIGINT else "terminated"
-        elif failed.first is not None:
-            reason = failure_message(failed.first, self.args.stream)
+        elif self.failed.first is not None:
+            reason = failure_message(self.failed.first, self.args.stream)
         else:
             reason = "stopped"
-        unread = tally.unread_after
-        if failed.count == 0 and unread is None:
-            return f"{reason}; all {count(tally.read - tally.skipped, 'record')} read were delivered"
-        parts = [reason]
-        listed = bool(self.args.failed_output) and failed.write_error is None
-        if failed.count:
-            where = f" are in {self.args.failed_output}" if listed else ""
-            parts.append(
-                f"{count(failed.count, 'record')} not delivered "
-                f"({failed.failed:,} failed, {failed.not_attempted:,} not attempted){where}"
-            )
-        if unread is not None:
-            parts.append(f"the input was not read after line {unread}")
-        if failed.write_error is not None:
-            why = failed.write_error.strerror or failed.write_error
-            parts.append(f"writing {self.args.failed_output} failed ({why}): it does not hold them all")
-        rest = self._where((unread or 0) + 1)
-        if listed:
-            resume = f"resume with: {PROG} put --stream {self.args.stream} {self.args.failed_output}"
-            parts.append(resume + (f", then the rest of the input{rest}" if unread is not None else ""))
-        else:
-            candidates = [n for n in (failed.first_line, None if unread is None else unread + 1) if n is not None]
-            first = min(candidates)
-            again = sent - tally.valid_before(first)
-            resend = f", which sends again the {count(again, 'delivered record')} after it" if again > 0 else ""
-            advice = "" if self.args.failed_output else "; --failed-output FILE lists exactly the undelivered records"
-            parts.append(f"resume from line {first}{self._where(first)}{resend}{advice}")
-        return "; ".join(parts)
-
-    def _where(self, line: int) -> str:
-        """How to read the input from ``line`` on: a ``tail`` command, or (stdin) only the line number."""
-        return f" (tail -n +{line} {self.name})" if self.args.file != "-" else f" (line {line} of the input)"
+        return stop_message(
+            reason,
+            tally=self.tally,
+            failed=self.failed,
+            sent=sent,
+            failed_output=self.args.failed_output,
+            stream=self.args.stream,
+            input_name=None if self.args.file == "-" else self.name,
+        )
 
 
 def _strict_prepass(source: IO[bytes], name: str, *, raw: bool) -> IO[bytes]:
