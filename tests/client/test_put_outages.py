@@ -156,7 +156,7 @@ def test_an_outage_longer_than_the_budget_lists_every_undelivered_record_and_the
 
     proxy.plan = plan
     run = put(proxy, tmp_path, "--stream", stream, str(source), "--failed-output", str(failed_output),
-              "--max-retry-seconds", "1")  # fmt: skip
+              "--max-retry-seconds", "0.5")  # fmt: skip
     assert run.returncode == 1, run
     assert "still failed when the retries ran out (EndpointConnectionError" in run.error
     assert f"are in {failed_output}; resume with: firehose-s3 put --stream {stream} {failed_output}" in run.error
@@ -180,12 +180,12 @@ def test_an_outage_shorter_than_the_budget_loses_nothing(
 
     def plan(index: int, target: str) -> Fault:
         if index == 2:
-            proxy.refuse_for(1.5)
+            proxy.refuse_for(0.7)
             return CUT_REQUEST
         return PASS
 
     proxy.plan = plan
-    run = put(proxy, tmp_path, "--stream", stream, str(source), "--max-retry-seconds", "5")
+    run = put(proxy, tmp_path, "--stream", stream, str(source), "--max-retry-seconds", "3")
     assert run.returncode == 0, run
     assert run.counts() == {"read": VALID + 2, "sent": VALID, "skipped": 2, "failed": 0, "not attempted": 0}
     assert Counter(local.delivered_lines(stream)) == Counter(RECORDS)
