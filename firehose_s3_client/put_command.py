@@ -297,6 +297,11 @@ def cmd_put(args: argparse.Namespace) -> int:
     name = "<stdin>" if args.file == "-" else args.file
     if args.manifest:
         _refuse_the_input(args.manifest, "--manifest", args.file)
+        folder = os.path.dirname(os.path.abspath(args.manifest))
+        if not os.access(folder, os.W_OK):  # fail before sending anything, not after
+            raise CliError(
+                f"cannot write the manifest {args.manifest!r}: {folder} is not a writable folder", EXIT_USAGE
+            )
     with ExitStack() as stack:
         source = open_input(args.file)
         if source is not sys.stdin.buffer:

@@ -843,3 +843,11 @@ def test_replay_shows_progress_on_a_terminal(invoke: Callable[..., Run], monkeyp
     run = invoke("replay", "--bucket", BUCKET, "--prefix", "errors/", "--stream", "cli-progress", "--dry-run")
     assert run.returncode == 0
     assert "\r5 records" in terminal.getvalue()
+
+
+def test_an_unwritable_manifest_fails_before_anything_is_sent(invoke: Callable[..., Run], tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(lines(3))
+    run = invoke("put", "--stream", "cli-progress", str(source), "--manifest", str(tmp_path / "no" / "m.json"))
+    assert_one_line_error(run, "cannot write the manifest", "is not a writable folder", code=2)
+    assert run.stdout == ""
