@@ -8,10 +8,11 @@ object and 3% non-ASCII text; IoT readings of ~225 bytes; each as Direct PUT and
 handler module imports in under **30 ms**. The targets are on the handler's own time (left columns).
 
 Method: each path runs in its own worker process (the standard-library path with
-``FIREHOSE_TRANSFORM_PURE_PYTHON=1``), pinned to one CPU, which also runs the baseline, so a ratio always
-compares two handlers of the same process. Runs alternate baseline / candidate, several repeats, medians. CPU
-time of the process (``time.process_time``: on a shared machine, time spent preempted is not the handler's).
-Two figures:
+``FIREHOSE_TRANSFORM_PURE_PYTHON=1``), single-threaded like a 1,769 MB Lambda function on its one vCPU
+(``--pin`` also binds it to one CPU, which on a shared machine keeps it from moving off a busy one), which
+also runs the baseline, so a ratio always compares two handlers of the same process. Runs alternate baseline /
+candidate, several repeats, medians. CPU time of the process (``time.process_time``: on a shared machine, time
+spent preempted is not the handler's). Two figures:
 
 * **handler**: the handler alone. The event is already a dict and the response stays a dict;
 * **invocation**: what the Lambda Python runtime does around it as well: parse the request body (the event
@@ -250,9 +251,10 @@ def pin_to_one_core() -> int | None:
     return cpu
 
 
-def worker(sizes_mib: list[float], repeats: int, transform_dir: Path) -> dict[str, Any]:
+def worker(sizes_mib: list[float], repeats: int, transform_dir: Path, *, pin: bool = False) -> dict[str, Any]:
     """Measure baseline and candidate, interleaved, in this process, on every dataset and size."""
-    pin_to_one_core()
+    if pin:
+        pin_to_one_core()
     candidate, codec_name, census = _candidate(transform_dir)
     results = [
         measure(label, size, repeats, candidate, census, peak=size == max(sizes_mib) and label == DATASETS[0][0])
@@ -281,9 +283,11 @@ def _worker_env(pure_python: bool) -> dict[str, str]:
     return env
 
 
-def run_worker(pure_python: bool, sizes_mib: list[float], repeats: int, transform_dir: Path) -> dict[str, Any]:
+def run_worker(
+    pure_python: bool, sizes_mib: list[float], repeats: int, transform_dir: Path, *, pin: bool = False
+) -> dict[str, Any]:
     command = [sys.executable, __file__, "--worker", "--sizes", ",".join(map(str, sizes_mib))]
-    command += ["--repeats", str(repeats), "--runtime", str(transform_dir)]
+    command += ["--repeats", str(repeats), "--runtime", str(transform_dir)] + (["--pin"] if pin else [])
     done = subprocess.run(command, env=_worker_env(pure_python), capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"worker failed:\n{done.stderr}")
@@ -378,19 +382,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--import-samples", type=int, default=None, help="fresh interpreters per import timing")
     parser.add_argument("--runtime", type=Path, default=TRANSFORM_DIR, help="the lambda_src directory to measure")
     parser.add_argument("--check", action="store_true", help="exit with status 1 when a target is missed")
+    parser.add_argument("--pin", action="store_true", help="bind each worker to one CPU (Linux)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sizes = [float(s) for s in (args.sizes or ("1" if args.quick else "1,3")).split(",")]
     repeats = args.repeats or (3 if args.quick else 15)
     runtime_dir = args.runtime.resolve()
     if args.worker:
-        print(json.dumps(worker(sizes, repeats, runtime_dir)))
+        print(json.dumps(worker(sizes, repeats, runtime_dir, pin=args.pin)))
         return 0
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; DROP_FIELDS=email; medians of {repeats} runs")
     print(f"runtime measured: {runtime_dir}")
-    fast = run_worker(False, sizes, repeats, runtime_dir)
+    fast = run_worker(False, sizes, repeats, runtime_dir, pin=args.pin)
     _print_results("fast path", fast)
-    stdlib = run_worker(True, sizes, repeats, runtime_dir)
+    stdlib = run_worker(True, sizes, repeats, runtime_dir, pin=args.pin)
     _print_results("stdlib path (FIREHOSE_TRANSFORM_PURE_PYTHON=1)", stdlib)
     samples = args.import_samples or (3 if args.quick else 11)
     print(f"\nhandler module import, median of {samples} fresh interpreters, after the Lambda runtime's imports")
