@@ -84,9 +84,9 @@ class PipLocalBundling:
     """Builds the function's code asset on this machine, without Docker.
 
     1. ``pip install --platform <manylinux2014 arch> --implementation cp --python-version <runtime>
-       --only-binary=:all: --target <asset> -r lambda_src/transform/requirements.txt`` (wheels only, so
+       --only-binary=:all: --target <asset> -r firehose_transform/requirements.txt`` (wheels only, so
        nothing is compiled for the wrong machine);
-    2. copies the runtime (``lambda_src/transform`` without tests, docs, caches);
+    2. copies the ``firehose_transform`` package (without tests, docs, caches) and writes ``handler.py``;
     3. copies ``code_directory`` (if any) next to it.
 
     Returns True on success and raises :class:`BundlingError` otherwise: there is no Docker fallback.

@@ -1,6 +1,6 @@
 """Metrics (CloudWatch Embedded Metric Format) and structured JSON logs.
 
-One EMF line per invocation, with the names of docs/CONTRACTS.md::
+One EMF line per invocation, with the names of ``firehose_transform.contract``::
 
     {"_aws": {"Timestamp": 1700000000000, "CloudWatchMetrics": [{"Namespace": "FirehoseS3Constructs/Transform",
       "Dimensions": [["FunctionName"]], "Metrics": [{"Name": "RecordsOk", "Unit": "Count"}, ...]}]},

@@ -1,4 +1,4 @@
-"""One EMF metrics line per invocation with the names of docs/CONTRACTS.md; JSON logs without record content."""
+"""One EMF metrics line per invocation, named as in firehose_transform.contract; JSON logs without record content."""
 
 from __future__ import annotations
 
