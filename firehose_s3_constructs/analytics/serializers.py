@@ -2,7 +2,9 @@
 
 Every field defaults to None: Firehose's own default then applies. Ranges are the API's
 (https://docs.aws.amazon.com/firehose/latest/APIReference/API_ParquetSerDe.html and API_OrcSerDe.html); the
-byte sizes are Java integers in the API, so at most 2,147,483,647 bytes.
+byte sizes are Java integers in the API, so at most 2,147,483,647 bytes. The sizes and numbers aws-cdk-lib's
+output formats check at synth (all but ``max_padding``) must be literals: given a token, aws-cdk-lib fails with
+a bare error, so these classes refuse it first, naming the field.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Literal
 from aws_cdk import Size, SizeRoundingBehavior
 from aws_cdk import aws_kinesisfirehose as firehose
 
-from ..validation import ConfigurationError, check_range, unresolved
+from ..validation import ConfigurationError, check_range, literal_number, unresolved
 from .glue_types import check_column_name
 
 __all__ = ["OrcOptions", "ParquetOptions", "orc_output_format", "parquet_output_format"]
@@ -23,14 +25,26 @@ _MAX_INT = 2**31 - 1
 _MIB = 1024 * 1024
 
 
-def _check_bytes(option: str, size: Size | None, minimum: int) -> None:
-    if size is None or unresolved(size):
+_LITERAL = "aws-cdk-lib's Parquet/ORC output formats check it at synth time"
+
+
+def _check_bytes(option: str, size: Size | None, minimum: int, *, literal: bool = True) -> None:
+    if size is None:
+        return
+    if unresolved(size):
+        if literal:
+            raise ConfigurationError(f"{option} must be a literal Size, not a token: {_LITERAL}")
         return
     check_range(option, size.to_bytes(rounding=SizeRoundingBehavior.NONE), minimum, _MAX_INT, "bytes")
 
 
+def _check_number(option: str, value: float | None, low: float, high: float) -> None:
+    if value is not None:
+        check_range(option, literal_number(option, value, _LITERAL), low, high)
+
+
 def _check_proportion(option: str, value: float | None) -> None:
-    check_range(option, value, 0, 1)
+    _check_number(option, value, 0, 1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,7 +68,7 @@ class ParquetOptions:
     def __post_init__(self) -> None:
         _check_bytes("ParquetOptions.block_size", self.block_size, 64 * _MIB)
         _check_bytes("ParquetOptions.page_size", self.page_size, 64 * 1024)
-        _check_bytes("ParquetOptions.max_padding", self.max_padding, 0)
+        _check_bytes("ParquetOptions.max_padding", self.max_padding, 0, literal=False)
         if self.writer_version not in (None, "V1", "V2"):
             raise ConfigurationError(f"ParquetOptions.writer_version must be 'V1' or 'V2', got {self.writer_version!r}")
 
@@ -89,7 +103,7 @@ class OrcOptions:
     def __post_init__(self) -> None:
         _check_bytes("OrcOptions.stripe_size", self.stripe_size, 8 * _MIB)
         _check_bytes("OrcOptions.block_size", self.block_size, 64 * _MIB)
-        check_range("OrcOptions.row_index_stride", self.row_index_stride, 1000, _MAX_INT)
+        _check_number("OrcOptions.row_index_stride", self.row_index_stride, 1000, _MAX_INT)
         _check_proportion("OrcOptions.padding_tolerance", self.padding_tolerance)
         _check_proportion(
             "OrcOptions.bloom_filter_false_positive_probability", self.bloom_filter_false_positive_probability

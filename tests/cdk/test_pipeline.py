@@ -37,6 +37,7 @@ from firehose_s3_constructs import (
     TransformOptions,
 )
 from firehose_s3_constructs.analytics.pipeline_analytics import PipelineAnalytics
+from firehose_s3_constructs.analytics.serializers import ParquetOptions
 from firehose_s3_constructs.monitoring import DeliveryStreamMonitoring
 from firehose_s3_constructs.storage import AccessLogging
 
@@ -543,6 +544,18 @@ TOKEN_CASES: dict[str, Factory] = {
     },
     "query_table.workgroup.results_prefix": lambda st, s, n: {
         "query_table": QueryTable(columns={"a": "string"}, workgroup=QueryWorkgroup(results_prefix=s)),
+    },
+    "access_logging.prefix": lambda st, s, n: {"access_logging": AccessLogging(prefix=s)},
+    "format_conversion.catalog_id": lambda st, s, n: {
+        "format_conversion": FormatConversion(database_name="db", table_name="t", catalog_id=s),
+    },
+    "format_conversion.version_id": lambda st, s, n: {
+        "format_conversion": FormatConversion(database_name="db", table_name="t", version_id=s),
+    },
+    "format_conversion.parquet.max_padding": lambda st, s, n: {
+        "format_conversion": FormatConversion(
+            schema={"a": "string"}, parquet=ParquetOptions(max_padding=cdk.Size.bytes(n))
+        ),
     },
 }
 

@@ -143,7 +143,16 @@ def test_bad_settings_name_the_option_the_value_and_the_range(build: Any, messag
         build()
 
 
-def test_a_token_size_passes() -> None:
+def test_a_token_padding_passes_and_the_settings_aws_cdk_lib_checks_must_be_literals() -> None:
     stack = cdk.Stack(make_app(), "Test")
-    size = cdk.CfnParameter(stack, "Block", type="Number").value_as_number
-    ParquetOptions(block_size=Size.bytes(size))
+    number = cdk.CfnParameter(stack, "N", type="Number").value_as_number
+    ParquetOptions(max_padding=Size.bytes(number))
+    for build, option in (
+        (lambda: ParquetOptions(block_size=Size.mebibytes(number)), "ParquetOptions.block_size must be a literal Size"),
+        (lambda: ParquetOptions(page_size=Size.kibibytes(number)), "ParquetOptions.page_size must be a literal Size"),
+        (lambda: OrcOptions(stripe_size=Size.mebibytes(number)), "OrcOptions.stripe_size must be a literal Size"),
+        (lambda: OrcOptions(row_index_stride=number), "OrcOptions.row_index_stride must be a literal number"),  # type: ignore[arg-type]
+        (lambda: OrcOptions(padding_tolerance=number), "OrcOptions.padding_tolerance must be a literal number"),
+    ):
+        with pytest.raises(ConfigurationError, match=f"^{option}, not a token"):
+            build()
