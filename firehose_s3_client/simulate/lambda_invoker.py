@@ -189,6 +189,9 @@ class LambdaInvoker:
                 stderr=self._log,
                 env=self._environment(),
                 cwd=str(spec.code_dir) if spec.code_dir is not None else None,
+                # its own session: a Ctrl-C at the terminal stops the command, which then still invokes the
+                # function to flush its buffers (`serve`), instead of killing the worker with it
+                start_new_session=True,
             )
         finally:
             os.close(to_worker_read)

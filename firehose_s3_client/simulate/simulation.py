@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -31,7 +31,7 @@ from firehose_s3_client.simulate.object_writer import to_datetime
 from firehose_s3_client.simulate.sinks import DirectorySink, S3Sink, Sink, SinkError
 from firehose_s3_client.simulate.stream_setup import PreparedStream, SetupError, StreamOptions, prepare_stream
 
-__all__ = ["SimulationRun"]
+__all__ = ["SimulationRun", "stream_report", "stream_sink"]
 
 #: Keys listed in the report per kind of object (the counts are always complete).
 REPORTED_KEYS = 1000
@@ -71,7 +71,7 @@ class SimulationRun:
             prepared = prepare_stream(options)
         except SetupError as error:
             raise CliError(str(error), EXIT_FAILED) from None
-        sink, output = _sink(prepared, args, buckets)
+        sink, output = stream_sink(prepared, args, buckets)
         mode = "aggregate" if args.aggregate else "raw" if args.raw else "base64" if args.base64 else "lines"
         return cls(prepared, sink, start_ms, args.rate, mode, output)
 
@@ -115,52 +115,26 @@ class SimulationRun:
         name: str,
         seconds: float,
     ) -> dict[str, Any]:
-        prepared = self.prepared
-        config = prepared.config
-        report: dict[str, Any] = {"stack": prepared.stack.stack_name}
-        report["stream"] = {
-            "logical_id": config.logical_id,
-            "name": config.name,
-            "construct_path": config.construct_path,
+        details = {
+            "records_rejected": stats.rejected_count,
+            "input": {
+                "file": name,
+                "mode": self.mode,
+                "lines": stats.lines,
+                "blank_lines": stats.blank_lines,
+                "rejected": [{"line": line, "bytes": size, "reason": why} for line, size, why in stats.rejected],
+            },
+            "virtual_time": {"start": _iso(clock.start_ms), "last_arrival": _iso(clock.last), "rate": self.rate},
         }
-        report.update(engine.tally.as_dict())
-        report["records_rejected"] = stats.rejected_count
-        report["input"] = {
-            "file": name,
-            "mode": self.mode,
-            "lines": stats.lines,
-            "blank_lines": stats.blank_lines,
-            "rejected": [{"line": line, "bytes": size, "reason": why} for line, size, why in stats.rejected],
-        }
-        report["virtual_time"] = {"start": _iso(clock.start_ms), "last_arrival": _iso(clock.last), "rate": self.rate}
-        if prepared.function is not None:
-            function = prepared.function
-            report["lambda"] = {
-                "function": function.name,
-                "handler": function.handler,
-                "code": str(function.code_dir)
-                if function.code_dir is not None
-                else f"--processor {prepared.options.processor}",
-                "runtime": function.runtime,
-                "timeout_seconds": function.timeout_seconds,
-                "cold_starts": invoker.cold_starts if invoker is not None else 0,
-                "init_error": invoker.init_error if invoker is not None else None,
-                "binary_packages": [replacement.describe() for replacement in function.replacements],
-            }
-        if prepared.secrets:
-            report["secrets"] = {secret.logical_id: secret.report() for secret in prepared.secrets}
-        if config.dynamic_partitioning:
-            report["peak_active_partitions"] = engine.destination.peak_partitions
-        report["notes"] = prepared.notes
-        report["output"] = dict(self.output)
-        if isinstance(self.sink, DirectorySink):
-            report["output"]["escaped_keys"] = self.sink.escaped_keys
-        report["keys"] = _keys(engine)
+        report = stream_report(
+            self.prepared, engine, invoker=invoker, sink=self.sink, output=self.output, details=details
+        )
         report["wall_seconds"] = round(seconds, 3)
         return report
 
     @staticmethod
-    def print_summary(report: Mapping[str, Any], out: IO[str]) -> None:
+    def print_summary(report: Mapping[str, Any], out: IO[str], extra_rows: Sequence[tuple[str, Any]] = ()) -> None:
+        """The summary of a report; ``extra_rows`` (label, value) follow the output row (``serve``'s API counts)."""
         failed = report["records_failed"]
         rows = [
             ("stream", f"{report['stream']['name']} ({report['stack']})"),
@@ -168,14 +142,21 @@ class SimulationRun:
             ("delivered", report["records_delivered"]),
             ("dropped", report["records_dropped"]),
             ("failed", ", ".join(f"{kind} {count}" for kind, count in failed.items()) or "0"),
-            ("input lines rejected", report["records_rejected"]),
-            ("blank lines skipped", report.get("input", {}).get("blank_lines", 0)),
+        ]
+        if "input" in report:  # simulate's input file (serve has none)
+            rows.append(("input lines rejected", report["records_rejected"]))
+            rows.append(("blank lines skipped", report["input"].get("blank_lines", 0)))
+        rows += [
             ("objects written", ", ".join(f"{kind} {count}" for kind, count in report["objects"].items()) or "0"),
             ("bytes delivered", report["bytes_delivered"]),
             ("billed bytes", report["billed_bytes"]),
-            ("virtual time", f"{report['virtual_time']['start']} .. {report['virtual_time']['last_arrival']}"),
-            ("output", report["output"].get("dir") or report["output"].get("endpoint_url")),
         ]
+        if "virtual_time" in report:
+            rows.append(
+                ("virtual time", f"{report['virtual_time']['start']} .. {report['virtual_time']['last_arrival']}")
+            )
+        rows.append(("output", report["output"].get("dir") or report["output"].get("endpoint_url")))
+        rows.extend(extra_rows)
         if "lambda" in report:
             rows.append(("lambda invocations", f"{report['lambda_invocations']} ({report['lambda_retries']} retries)"))
         for secret, details in report.get("secrets", {}).items():
@@ -186,6 +167,52 @@ class SimulationRun:
         for note in report.get("notes", []):
             out.write(f"note: {note}\n")
         out.flush()
+
+
+def stream_report(
+    prepared: PreparedStream,
+    engine: DeliveryEngine,
+    *,
+    invoker: LambdaInvoker | None,
+    sink: Sink,
+    output: Mapping[str, Any],
+    details: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The report of one stream's run (see the module docstring); ``details`` (the input of ``simulate``, the
+    API calls of ``serve``) follow the counts."""
+    config = prepared.config
+    report: dict[str, Any] = {"stack": prepared.stack.stack_name}
+    report["stream"] = {
+        "logical_id": config.logical_id,
+        "name": config.name,
+        "construct_path": config.construct_path,
+    }
+    report.update(engine.tally.as_dict())
+    report.update(details)
+    if prepared.function is not None:
+        function = prepared.function
+        report["lambda"] = {
+            "function": function.name,
+            "handler": function.handler,
+            "code": str(function.code_dir)
+            if function.code_dir is not None
+            else f"--processor {prepared.options.processor}",
+            "runtime": function.runtime,
+            "timeout_seconds": function.timeout_seconds,
+            "cold_starts": invoker.cold_starts if invoker is not None else 0,
+            "init_error": invoker.init_error if invoker is not None else None,
+            "binary_packages": [replacement.describe() for replacement in function.replacements],
+        }
+    if prepared.secrets:
+        report["secrets"] = {secret.logical_id: secret.report() for secret in prepared.secrets}
+    if config.dynamic_partitioning:
+        report["peak_active_partitions"] = engine.destination.peak_partitions
+    report["notes"] = prepared.notes
+    report["output"] = dict(output)
+    if isinstance(sink, DirectorySink):
+        report["output"]["escaped_keys"] = sink.escaped_keys
+    report["keys"] = _keys(engine)
+    return report
 
 
 def _producer_name(name: str) -> bool:
@@ -206,7 +233,11 @@ def _keys(engine: DeliveryEngine) -> dict[str, list[str]]:
     return out
 
 
-def _sink(prepared: PreparedStream, args: argparse.Namespace, buckets: dict[str, str]) -> tuple[Sink, dict[str, Any]]:
+def stream_sink(
+    prepared: PreparedStream, args: argparse.Namespace, buckets: dict[str, str]
+) -> tuple[Sink, dict[str, Any]]:
+    """The sink of ``--out`` (``args.out``) or ``--endpoint-url`` with ``buckets`` (``args.endpoint_url``,
+    ``args.region``), and its description for the report; a missing or unknown ``--bucket`` is a CliError."""
     config = prepared.config
     used = {config.destination.bucket} | ({config.backup.bucket} if config.backup is not None else set())
     if args.endpoint_url is None:
