@@ -17,6 +17,7 @@ An engine failure (an object that cannot be written) stops the endpoint the same
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -56,6 +57,8 @@ class Endpoint:
     port: int = 4573
     faults: FaultInjector = field(default_factory=FaultInjector)
     clock: ScaledClock = field(default_factory=ScaledClock)
+    #: Serve HTTPS with this context (default: plain HTTP).
+    tls: ssl.SSLContext | None = None
 
     def run(
         self, stop: threading.Event, on_ready: Callable[[EndpointServer, list[ServedStream]], None]
@@ -84,7 +87,7 @@ class Endpoint:
                 on_fatal=fatal,
             )
             try:
-                server = EndpointServer((self.host, self.port), service)
+                server = EndpointServer((self.host, self.port), service, tls=self.tls)
             except OSError as error:
                 raise CliError(
                     f"cannot listen on {self.host}:{self.port}: {error.strerror or error}", EXIT_FAILED

@@ -11,6 +11,9 @@ What real clients need from it:
   inside the Kinesis Agent and Fluent Bit) and unsigned ones alike. **Signatures are not checked**: whoever
   can reach the port can write to the output, which is why the endpoint listens on loopback by default.
 
+With a TLS context (``--tls-cert``/``--tls-key``) it speaks HTTPS instead: clients that only speak TLS (Fluent
+Bit's ``kinesis_firehose`` output always does) can use it; the handshake runs in the connection's thread.
+
 A body over :data:`MAX_BODY_BYTES` is refused (413) without being read (a valid ``PutRecordBatch`` is at most
 4 MiB of data, about 5.6 MB as base64). The server counts requests in progress, so a shutdown can wait for
 their answers (:meth:`EndpointServer.wait_idle`).
@@ -22,6 +25,7 @@ import base64
 import os
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 import uuid
@@ -34,6 +38,7 @@ from firehose_s3_client.serve.protocol import CONTENT_TYPE, ApiError
 __all__ = ["MAX_BODY_BYTES", "EndpointServer"]
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
+HANDSHAKE_TIMEOUT_SECONDS = 10.0
 _LINE_LIMIT = 65536
 
 
@@ -49,6 +54,13 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     server: EndpointServer
+
+    def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(HANDSHAKE_TIMEOUT_SECONDS)
+            self.request.do_handshake()
+            self.request.settimeout(None)
+        super().setup()
 
     def do_POST(self) -> None:
         self.server.begin_request()
@@ -128,10 +140,13 @@ class EndpointServer(ThreadingHTTPServer):
     daemon_threads = True  # idle keep-alive connections must not keep the process alive
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], service: FirehoseService) -> None:
+    def __init__(
+        self, address: tuple[str, int], service: FirehoseService, *, tls: ssl.SSLContext | None = None
+    ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.service = service
+        self.tls = tls
         self.stopping = False
         self._in_progress = 0
         self._idle = threading.Condition()
@@ -142,11 +157,17 @@ class EndpointServer(ThreadingHTTPServer):
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
 
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = self.socket.accept()
+        if self.tls is not None:  # the handshake happens in the connection's thread (_Handler.setup)
+            connection = self.tls.wrap_socket(connection, server_side=True, do_handshake_on_connect=False)
+        return connection, address
+
     @property
     def url(self) -> str:
         host, port = str(self.server_address[0]), int(self.server_address[1])
         shown = f"[{host}]" if ":" in host else host
-        return f"http://{shown}:{port}"
+        return f"{'https' if self.tls is not None else 'http'}://{shown}:{port}"
 
     def begin_request(self) -> None:
         with self._idle:

@@ -76,6 +76,18 @@ except ImportError:  # pragma: no cover - orjson is installed with the dev and f
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+try:  # the `fast` extra: pybase64 decodes a batch's records three times faster than binascii
+    import pybase64
+
+    def _b64decode(text: str) -> bytes:
+        return pybase64.b64decode(text, validate=True)
+
+except ImportError:  # pragma: no cover - pybase64 is installed with the dev and fast extras
+
+    def _b64decode(text: str) -> bytes:
+        return binascii.a2b_base64(text, strict_mode=True)
+
+
 class ApiError(Exception):
     """An error answer: ``error_type`` (the ``__type``), ``message`` and the HTTP ``status``."""
 
@@ -184,22 +196,31 @@ def optional_int(problems: Problems, value: Any, path: str, low: int, high: int)
     return int(value)
 
 
+def _decode(value: Any, path: str) -> bytes:
+    """The bytes of a base64 string member (line-wrapped base64 accepted); SerializationException otherwise."""
+    _expect(value, str, path, "a base64 string")
+    text = value.encode("ascii", "replace")
+    try:
+        return binascii.a2b_base64(text, strict_mode=True)
+    except binascii.Error:
+        try:  # line-wrapped base64 (MIME encoders): the line breaks are not data
+            return binascii.a2b_base64(_WHITESPACE.sub(b"", text), strict_mode=True)
+        except binascii.Error:
+            raise serialization_error(f"{path}: not valid base64") from None
+
+
+def _check_size(problems: Problems, data: bytes, path: str) -> None:
+    if len(data) > MAX_RECORD_BYTES:
+        problems.add(_heap_buffer(len(data)), path, f"have length less than or equal to {MAX_RECORD_BYTES}")
+
+
 def decode_blob(problems: Problems, value: Any, path: str) -> bytes:
     """A base64 ``Data`` member, decoded; at most 1,024,000 bytes (the service model's ``Data`` max)."""
     if value is None:
         problems.add(None, path, "not be null")
         return b""
-    _expect(value, str, path, "a base64 string")
-    text = value.encode("ascii", "replace")
-    try:
-        data = binascii.a2b_base64(text, strict_mode=True)
-    except binascii.Error:
-        try:  # line-wrapped base64 (MIME encoders): the line breaks are not data
-            data = binascii.a2b_base64(_WHITESPACE.sub(b"", text), strict_mode=True)
-        except binascii.Error:
-            raise serialization_error(f"{path}: not valid base64") from None
-    if len(data) > MAX_RECORD_BYTES:
-        problems.add(_heap_buffer(len(data)), path, f"have length less than or equal to {MAX_RECORD_BYTES}")
+    data = _decode(value, path)
+    _check_size(problems, data, path)
     return data
 
 
@@ -210,16 +231,28 @@ def record_list(problems: Problems, value: Any) -> list[bytes]:
         return []
     _expect(value, list, "records", "a list")
     datas: list[bytes] = []
-    for position, record in enumerate(value, start=1):
-        _expect(record, dict, f"records.{position}.member", "an object")
-        datas.append(decode_blob(problems, record.get("Data"), f"records.{position}.member.data"))
+    append, decode = datas.append, _b64decode
+    for record in value:
+        # the common case in one step (a 500-record call is decoded in C); the rest is checked and named
+        if type(record) is dict and type(text := record.get("Data")) is str:
+            try:
+                append(decode(text))
+                continue
+            except (binascii.Error, ValueError):
+                pass
+        path = f"records.{len(datas) + 1}.member"
+        _expect(record, dict, path, "an object")
+        if record.get("Data") is None:
+            problems.add(None, f"{path}.data", "not be null")
+            append(b"")
+        else:
+            append(_decode(record["Data"], f"{path}.data"))
     if not datas:
         problems.add("[]", "records", "have length greater than or equal to 1")
     elif len(datas) > MAX_BATCH_RECORDS:
         shown = ", ".join(f"Record(data={_heap_buffer(len(data))})" for data in datas)
-        problems.messages.insert(
-            0,
-            f"Value '[{shown}]' at 'records' failed to satisfy constraint: "
-            f"Member must have length less than or equal to {MAX_BATCH_RECORDS}",
-        )
+        problems.add(f"[{shown}]", "records", f"have length less than or equal to {MAX_BATCH_RECORDS}")
+    if datas and max(map(len, datas)) > MAX_RECORD_BYTES:
+        for position, data in enumerate(datas, start=1):
+            _check_size(problems, data, f"records.{position}.member.data")
     return datas

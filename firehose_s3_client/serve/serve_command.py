@@ -30,6 +30,8 @@ from firehose_s3_client.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROG, Cl
 from firehose_transform.contract import DEFAULT_ACTIVE_PARTITIONS
 
 if TYPE_CHECKING:  # the engine and the server are imported when the command runs (the CLI starts fast)
+    import ssl
+
     from firehose_s3_client.serve.endpoint import EndpointResult
     from firehose_s3_client.serve.http_server import EndpointServer
     from firehose_s3_client.serve.served_stream import ServedStream
@@ -69,6 +71,8 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free port)"
     )
+    parser.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (PEM; with --tls-key)")
+    parser.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
     parser.add_argument("--endpoint-url", help="put objects to this S3 API instead of --out")
     parser.add_argument(
         "--bucket",
@@ -119,6 +123,25 @@ def _check(args: argparse.Namespace) -> None:
         raise CliError("--time-scale must be positive", EXIT_USAGE)
     if args.active_partitions < 1:
         raise CliError("--active-partitions must be at least 1", EXIT_USAGE)
+
+
+def _tls_context(args: argparse.Namespace) -> ssl.SSLContext | None:
+    if args.tls_cert is None and args.tls_key is None:
+        return None
+    if args.tls_cert is None or args.tls_key is None:
+        raise CliError("--tls-cert and --tls-key go together", EXIT_USAGE)
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+    except (OSError, ssl.SSLError) as error:
+        raise CliError(
+            f"cannot load the certificate {str(args.tls_cert)!r} and key {str(args.tls_key)!r}: "
+            f"{getattr(error, 'strerror', None) or error}",
+            EXIT_USAGE,
+        ) from None
+    return context
 
 
 def _loopback(host: str) -> bool:
@@ -242,6 +265,7 @@ def run(args: argparse.Namespace) -> int:
     from firehose_s3_client.serve.wall_clock import ScaledClock
 
     _check(args)
+    tls = _tls_context(args)
     plans = plan_streams(args)
     endpoint = Endpoint(
         plans,
@@ -249,6 +273,7 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
         faults=FaultInjector(args.fail_rate, args.throttle_rate, args.fault_seed),
         clock=ScaledClock(args.time_scale),
+        tls=tls,
     )
     stop = threading.Event()
     with _stop_on_signals(stop):

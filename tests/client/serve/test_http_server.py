@@ -4,16 +4,21 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import http.client
+import ipaddress
 import json
 import socket
+import ssl
 import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.exceptions
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -194,3 +199,63 @@ def test_while_stopping_answers_close_the_connection(running: Running) -> None:
     response, _ = _raw(connection, "ListDeliveryStreams", b"{}")
     assert response.status == 200
     assert response.getheader("Connection") == "close"
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and localhost, and its key (what `openssl req -x509` makes)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
+def test_with_a_certificate_the_endpoint_speaks_https(streams: Any, tmp_path: Path) -> None:
+    cert_file, key_file = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server = EndpointServer(("127.0.0.1", 0), streams.service(), tls=context)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        assert server.url.startswith("https://127.0.0.1:")
+        client = boto3.client("firehose", endpoint_url=server.url, verify=str(cert_file), **CREDENTIALS)
+        answer = client.put_record_batch(DeliveryStreamName="Plain", Records=[{"Data": b"over tls\n"}])
+        assert answer["FailedPutCount"] == 0
+        host, port = server.server_address[:2]
+        plain = http.client.HTTPConnection(str(host), int(port), timeout=5)
+        with pytest.raises((http.client.HTTPException, ConnectionError)):
+            _raw(plain, "ListDeliveryStreams", b"{}")
+        untrusted = boto3.client(
+            "firehose", endpoint_url=server.url, config=Config(retries={"total_max_attempts": 1}), **CREDENTIALS
+        )
+        with pytest.raises(botocore.exceptions.SSLError):
+            untrusted.list_delivery_streams()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert streams.by_name("Plain").engine.tally.records_in == 1

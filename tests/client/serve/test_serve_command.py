@@ -292,6 +292,16 @@ def test_bad_command_lines_are_one_line_errors(sample_assembly: Path, tmp_path: 
             ),
             "rate over 1": (["--app", app, "--out", out, "--fail-rate", "1.5"], 2, ("--fail-rate", "between 0 and 1")),
             "time scale": (["--app", app, "--out", out, "--time-scale", "0"], 2, ("--time-scale",)),
+            "certificate without key": (
+                ["--app", app, "--stack", WEB, "--out", out, "--tls-cert", "cert.pem"],
+                2,
+                ("--tls-cert and --tls-key go together",),
+            ),
+            "unreadable certificate": (
+                ["--app", app, "--stack", WEB, "--out", out, "--tls-cert", "/nope.pem", "--tls-key", "/nope.key"],
+                2,
+                ("cannot load the certificate '/nope.pem'",),
+            ),
             "unknown stack": (["--app", app, "--stack", "Nope", "--out", out], 1, ("'Nope'", WEB)),
             "one name, several stacks": (
                 ["--app", app, "--out", out],
