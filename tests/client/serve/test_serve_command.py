@@ -82,10 +82,11 @@ class Serving:
         self._ready = threading.Event()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        if not self._ready.wait(120):
+        ready = self._ready.wait(120) and next((line for line in self.lines if line.startswith("endpoint ")), None)
+        if not ready:
             self.process.kill()
-            raise AssertionError(f"serve did not start: {self.lines} {self.process.stderr}")
-        ready = next(line for line in self.lines if line.startswith("endpoint "))
+            assert self.process.stderr is not None
+            raise AssertionError(f"serve did not start: {self.lines} {self.process.stderr.read().decode()}")
         self.url = ready.split()[1]
 
     def _read(self) -> None:
