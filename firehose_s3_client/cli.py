@@ -1,22 +1,30 @@
-"""``firehose-s3``: send JSON lines to a Firehose stream, verify what reached S3, replay error records.
+"""``firehose-s3``: send records to Firehose, verify what reached S3, replay errors, run a stack's stream locally.
 
 Commands (each takes ``--region``, ``--profile`` and ``--endpoint-url``)::
 
     firehose-s3 put --stream NAME [--failed-output F] [--manifest M] [--raw] [FILE|-]
     firehose-s3 verify --bucket B [--prefix P] [--since TIME] [--expect N | --manifest M] [--timeout S]
     firehose-s3 replay --bucket B --prefix ERROR_PREFIX --stream NAME [--dry-run]
+    firehose-s3 simulate --app cdk.out --stack STACK --input FILE --out DIR     (docs/simulate.md)
+    firehose-s3 query --app cdk.out --stack STACK --data DIR "SQL"               (docs/query.md)
+    firehose-s3 serve --app cdk.out [--stack STACK ...] --out DIR               (docs/serve.md)
     firehose-s3 --version
 
 Exit status (the same table is in ``--help`` and docs/producer.md):
 
     0    success: put delivered every record it read (skipped lines are reported, they do not change this);
-         verify found the expected records and no error or unreadable object; replay re-sent every record
+         verify found the expected records and no error or unreadable object; replay re-sent every record;
+         simulate completed (failed records included: they are in the error output); query ran; serve shut down
+         cleanly, every buffer flushed
     1    something was not delivered or not found: put stopped (retries ran out, a permanent error such as a
-         missing stream or denied access) and listed the undelivered records; verify's check failed; replay
-         left records; or an AWS error (missing stream or bucket, credentials, region, profile, access)
+         missing stream or denied access) and listed the undelivered records; verify's check failed; replay left
+         records; or an AWS error (missing stream or bucket, credentials, region, profile, access); simulate,
+         query or serve could not run (a missing or unreadable cloud assembly, an unknown stack or stream, a
+         configuration the local engine does not reproduce, named)
     2    bad command line or input: unknown option, unreadable or unwritable file, bad --since, a --strict
          violation, a manifest that is not one, input with no valid record (put /bin/ls)
-    130  interrupted (Ctrl-C); put still accounted for every record read
+    130  interrupted (Ctrl-C; for serve, a second Ctrl-C during the flush); put still accounted for every record
+         read
     143  terminated (SIGTERM); put still accounted for every record read
 
 Errors are one line on stderr (``firehose-s3: error: ...``), never a traceback (set ``FIREHOSE_S3_DEBUG=1`` to

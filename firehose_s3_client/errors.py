@@ -16,20 +16,27 @@ EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     (
         EXIT_OK,
         "success: put delivered every record it read (skipped lines are reported, they do not change this); "
-        "verify found the expected records and no error or unreadable object; replay re-sent every record",
+        "verify found the expected records and no error or unreadable object; replay re-sent every record; "
+        "simulate completed (failed records included: they are in the error output); query ran; serve shut down "
+        "cleanly, every buffer flushed",
     ),
     (
         EXIT_FAILED,
         "something was not delivered or not found: put stopped (retries ran out, a permanent error such as a "
         "missing stream or denied access) and listed the undelivered records; verify's check failed; replay left "
-        "records; or an AWS error (missing stream or bucket, credentials, region, profile, access)",
+        "records; or an AWS error (missing stream or bucket, credentials, region, profile, access); simulate, "
+        "query or serve could not run (a missing or unreadable cloud assembly, an unknown stack or stream, a "
+        "configuration the local engine does not reproduce, named)",
     ),
     (
         EXIT_USAGE,
         "bad command line or input: unknown option, unreadable or unwritable file, bad --since, a --strict "
         "violation, a manifest that is not one, input with no valid record (put /bin/ls)",
     ),
-    (EXIT_INTERRUPTED, "interrupted (Ctrl-C); put still accounted for every record read"),
+    (
+        EXIT_INTERRUPTED,
+        "interrupted (Ctrl-C; for serve, a second Ctrl-C during the flush); put still accounted for every record read",
+    ),
     (EXIT_TERMINATED, "terminated (SIGTERM); put still accounted for every record read"),
 )
 
