@@ -27,7 +27,7 @@ from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
 from firehose_s3_client.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROG, CliError
-from firehose_transform.contract import DEFAULT_ACTIVE_PARTITIONS
+from firehose_s3_client.simulate.engine_arguments import add_engine_arguments, check_engine_arguments
 
 if TYPE_CHECKING:  # the engine and the server are imported when the command runs (the CLI starts fast)
     import ssl
@@ -73,14 +73,6 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (PEM; with --tls-key)")
     parser.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
-    parser.add_argument("--endpoint-url", help="put objects to this S3 API instead of --out")
-    parser.add_argument(
-        "--bucket",
-        action="append",
-        default=[],
-        metavar="[STACK/]LOGICAL_ID=NAME",
-        help="bucket name for --endpoint-url",
-    )
     parser.add_argument(
         "--time-scale",
         type=float,
@@ -91,38 +83,16 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--throttle-rate", type=_rate, default=0.0, help="share of put calls refused (0-1)")
     parser.add_argument("--fault-seed", type=int, default=0, help="seed of the injected faults (default 0)")
     parser.add_argument("--report", type=Path, help="write the JSON report here on shutdown")
-    parser.add_argument("--processor", help="run module:function as the Lambda transform instead of the asset")
-    parser.add_argument(
-        "--secret",
-        action="append",
-        default=[],
-        metavar="[STACK/]LOGICAL_ID=VALUE",
-        help="local value of a stack secret",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of object UUIDs and random strings (default 0)")
-    parser.add_argument("--region", default="us-east-1", help="simulated region (default us-east-1)")
-    parser.add_argument("--function-log", type=Path, help="append the Lambda functions' output here")
-    parser.add_argument(
-        "--active-partitions",
-        type=int,
-        default=DEFAULT_ACTIVE_PARTITIONS,
-        help=f"active dynamic partitions allowed (default {DEFAULT_ACTIVE_PARTITIONS}, the Firehose quota)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="print no summary")
+    add_engine_arguments(parser, per_stack=True)
     parser.set_defaults(handler=run)
 
 
 def _check(args: argparse.Namespace) -> None:
-    if args.out is None and args.endpoint_url is None:
-        raise CliError("--out DIR is required (or --endpoint-url URL with --bucket LOGICAL_ID=NAME)", EXIT_USAGE)
-    if args.bucket and args.endpoint_url is None:
-        raise CliError("--bucket only applies with --endpoint-url", EXIT_USAGE)
+    check_engine_arguments(args)
     if not 0 <= args.port <= 65535:
         raise CliError(f"--port {args.port} is not a port number (0-65535)", EXIT_USAGE)
     if not args.time_scale > 0:
         raise CliError("--time-scale must be positive", EXIT_USAGE)
-    if args.active_partitions < 1:
-        raise CliError("--active-partitions must be at least 1", EXIT_USAGE)
 
 
 def _tls_context(args: argparse.Namespace) -> ssl.SSLContext | None:

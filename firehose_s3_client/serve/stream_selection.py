@@ -125,16 +125,12 @@ def plan_streams(args: argparse.Namespace) -> list[StreamPlan]:
         for logical_id in sorted(stream_choices(stack)):
             with_lambda = _has_lambda(stack, logical_id, args.region)
             processed += with_lambda
-            options = StreamOptions(
-                assembly=args.app,
+            options = StreamOptions.from_args(
+                args,
                 stack=stack.artifact_id,
                 stream=logical_id,
                 processor=args.processor if with_lambda else None,
                 secrets=stack_secrets,
-                region=args.region,
-                seed=args.seed,
-                active_partitions=args.active_partitions,
-                function_log=args.function_log,
             )
             try:
                 prepared = prepare_stream(options)

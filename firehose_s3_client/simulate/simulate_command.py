@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from firehose_s3_client.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROG, CliError
-from firehose_transform.contract import DEFAULT_ACTIVE_PARTITIONS
+from firehose_s3_client.simulate.engine_arguments import add_engine_arguments, check_engine_arguments
 
 __all__ = ["add_command", "run"]
 
@@ -52,24 +52,7 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
     mode.add_argument("--aggregate", action="store_true", help="pack lines into records as `firehose-s3 put` does")
     mode.add_argument("--raw", action="store_true", help="each line's bytes as they are, line ending included")
     mode.add_argument("--base64", action="store_true", help="each line is one record's data in base64 (binary records)")
-    parser.add_argument("--processor", help="run module:function as the Lambda transform instead of the asset")
-    parser.add_argument("--endpoint-url", help="put objects to this S3 API instead of --out")
-    parser.add_argument(
-        "--bucket", action="append", default=[], metavar="LOGICAL_ID=NAME", help="bucket name for --endpoint-url"
-    )
-    parser.add_argument(
-        "--secret", action="append", default=[], metavar="LOGICAL_ID=VALUE", help="local value of a stack secret"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of object UUIDs and random strings (default 0)")
-    parser.add_argument("--region", default="us-east-1", help="simulated region (default us-east-1)")
-    parser.add_argument("--function-log", type=Path, help="append the Lambda function's output here")
-    parser.add_argument(
-        "--active-partitions",
-        type=int,
-        default=DEFAULT_ACTIVE_PARTITIONS,
-        help=f"active dynamic partitions allowed (default {DEFAULT_ACTIVE_PARTITIONS}, the Firehose quota)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="print no summary")
+    add_engine_arguments(parser, per_stack=False)
     parser.set_defaults(handler=run)
 
 
@@ -110,12 +93,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.rate <= 0:
         raise CliError("--rate must be positive", EXIT_USAGE)
-    if args.active_partitions < 1:
-        raise CliError("--active-partitions must be at least 1", EXIT_USAGE)
-    if args.out is None and args.endpoint_url is None:
-        raise CliError("--out DIR is required (or --endpoint-url URL with --bucket LOGICAL_ID=NAME)", EXIT_USAGE)
-    if args.bucket and args.endpoint_url is None:
-        raise CliError("--bucket only applies with --endpoint-url", EXIT_USAGE)
+    check_engine_arguments(args)
     start = _start_ms(args.start)
     buckets = _pairs(args.bucket, "--bucket")
     secrets = _pairs(args.secret, "--secret")

@@ -56,16 +56,8 @@ class SimulationRun:
     def prepare(
         cls, args: argparse.Namespace, *, secrets: dict[str, str], buckets: dict[str, str], start_ms: int
     ) -> SimulationRun:
-        options = StreamOptions(
-            assembly=args.app,
-            stack=args.stack,
-            stream=args.stream,
-            processor=args.processor,
-            secrets=secrets,
-            region=args.region,
-            seed=args.seed,
-            active_partitions=args.active_partitions,
-            function_log=args.function_log,
+        options = StreamOptions.from_args(
+            args, stack=args.stack, stream=args.stream, processor=args.processor, secrets=secrets
         )
         try:
             prepared = prepare_stream(options)

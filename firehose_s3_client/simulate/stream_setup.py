@@ -52,6 +52,23 @@ class StreamOptions:
     active_partitions: int = DEFAULT_ACTIVE_PARTITIONS
     function_log: Path | None = None
 
+    @classmethod
+    def from_args(
+        cls, args: Any, *, stack: str, stream: str | None, processor: str | None, secrets: dict[str, str]
+    ) -> StreamOptions:
+        """The options of one stream from a command line built with ``engine_arguments.add_engine_arguments``."""
+        return cls(
+            assembly=args.app,
+            stack=stack,
+            stream=stream,
+            processor=processor,
+            secrets=secrets,
+            region=args.region,
+            seed=args.seed,
+            active_partitions=args.active_partitions,
+            function_log=args.function_log,
+        )
+
 
 @dataclass
 class PreparedStream:

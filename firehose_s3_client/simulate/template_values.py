@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from firehose_s3_client.simulate.assembly import StackTemplate, ref_target
 
@@ -51,6 +51,20 @@ NAME_PROPERTY: dict[str, str] = {
     "AWS::Athena::WorkGroup": "Name",
 }
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+#: The ARN of a resource of each type the engine meets, from its physical name (see ``TemplateResolver.arn``).
+_ARN_FORMATS: Final = {
+    "AWS::S3::Bucket": "arn:{partition}:s3:::{name}",
+    "AWS::Lambda::Function": "arn:{partition}:lambda:{region}:{account}:function:{name}",
+    "AWS::KinesisFirehose::DeliveryStream": "arn:{partition}:firehose:{region}:{account}:deliverystream/{name}",
+    "AWS::Kinesis::Stream": "arn:{partition}:kinesis:{region}:{account}:stream/{name}",
+    # Secrets Manager appends "-" and six random characters; a fixed suffix keeps runs repeatable.
+    "AWS::SecretsManager::Secret": "arn:{partition}:secretsmanager:{region}:{account}:secret:{name}-AbCdEf",
+    "AWS::IAM::Role": "arn:{partition}:iam::{account}:role/{name}",
+    "AWS::Logs::LogGroup": "arn:{partition}:logs:{region}:{account}:log-group:{name}:*",
+    "AWS::KMS::Key": "arn:{partition}:kms:{region}:{account}:key/{name}",
+}
 
 
 class TemplateResolver:
@@ -88,26 +102,11 @@ class TemplateResolver:
         resource_type = str(self.resource(logical_id, logical_id).get("Type"))
         name = self.physical_name(logical_id)
         a = self.account
-        region_account = f"{a.region}:{a.account_id}"
-        if resource_type == "AWS::S3::Bucket":
-            return f"arn:{a.partition}:s3:::{name}"
-        if resource_type == "AWS::Lambda::Function":
-            return f"arn:{a.partition}:lambda:{region_account}:function:{name}"
-        if resource_type == "AWS::KinesisFirehose::DeliveryStream":
-            return f"arn:{a.partition}:firehose:{region_account}:deliverystream/{name}"
-        if resource_type == "AWS::Kinesis::Stream":
-            return f"arn:{a.partition}:kinesis:{region_account}:stream/{name}"
-        if resource_type == "AWS::SecretsManager::Secret":
-            # Secrets Manager appends "-" and six random characters; a fixed suffix keeps runs repeatable.
-            return f"arn:{a.partition}:secretsmanager:{region_account}:secret:{name}-AbCdEf"
-        if resource_type == "AWS::IAM::Role":
-            return f"arn:{a.partition}:iam::{a.account_id}:role/{name}"
-        if resource_type == "AWS::Logs::LogGroup":
-            return f"arn:{a.partition}:logs:{region_account}:log-group:{name}:*"
-        if resource_type == "AWS::KMS::Key":
-            return f"arn:{a.partition}:kms:{region_account}:key/{name}"
+        known = _ARN_FORMATS.get(resource_type)
+        if known is not None:
+            return known.format(partition=a.partition, region=a.region, account=a.account_id, name=name)
         service = resource_type.split("::")[1].lower() if resource_type.count("::") == 2 else "unknown"
-        return f"arn:{a.partition}:{service}:{region_account}:{name}"
+        return f"arn:{a.partition}:{service}:{a.region}:{a.account_id}:{name}"
 
     def ref(self, logical_id: str, where: str) -> str:
         """What ``{"Ref": logical_id}`` returns (the physical name, or the ARN where Ref returns one)."""

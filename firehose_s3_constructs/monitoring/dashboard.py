@@ -101,16 +101,7 @@ def _ingest_widgets(monitoring: DeliveryStreamMonitoring) -> list[cloudwatch.IWi
 
 
 def _delivery_widgets(monitoring: DeliveryStreamMonitoring) -> list[cloudwatch.IWidget]:
-    m = monitoring.metrics.firehose
-    return [
-        _graph(
-            "Delivery freshness (s, Maximum)",
-            [m("DeliveryToS3.DataFreshness", statistic="Maximum", label="DataFreshness")],
-            annotation=monitoring.freshness_threshold,
-        ),
-        _graph("Delivery success (Average)", [m("DeliveryToS3.Success", statistic="Average", label="Success")]),
-        _graph("Delivered (Sum)", [m(f"DeliveryToS3.{unit}", label=unit) for unit in ("Records", "Bytes")]),
-    ]
+    return _s3_widgets(monitoring, "DeliveryToS3", ("Delivery", "Delivered"), monitoring.freshness_threshold)
 
 
 def _transform_widgets(monitoring: DeliveryStreamMonitoring) -> list[cloudwatch.IWidget]:
@@ -141,15 +132,23 @@ def _transform_widgets(monitoring: DeliveryStreamMonitoring) -> list[cloudwatch.
 
 
 def _backup_widgets(monitoring: DeliveryStreamMonitoring) -> list[cloudwatch.IWidget]:
+    return _s3_widgets(monitoring, "BackupToS3", ("Backup", "Backed up"), monitoring.backup_freshness_threshold)
+
+
+def _s3_widgets(
+    monitoring: DeliveryStreamMonitoring, prefix: str, titles: tuple[str, str], freshness_threshold: float | None
+) -> list[cloudwatch.IWidget]:
+    """Freshness, success and volume of one S3 delivery (the destination or the backup): ``prefix`` is its metrics'."""
     m = monitoring.metrics.firehose
+    subject, done = titles
     return [
         _graph(
-            "Backup freshness (s, Maximum)",
-            [m("BackupToS3.DataFreshness", statistic="Maximum", label="DataFreshness")],
-            annotation=monitoring.backup_freshness_threshold,
+            f"{subject} freshness (s, Maximum)",
+            [m(f"{prefix}.DataFreshness", statistic="Maximum", label="DataFreshness")],
+            annotation=freshness_threshold,
         ),
-        _graph("Backup success (Average)", [m("BackupToS3.Success", statistic="Average", label="Success")]),
-        _graph("Backed up (Sum)", [m(f"BackupToS3.{unit}", label=unit) for unit in ("Records", "Bytes")]),
+        _graph(f"{subject} success (Average)", [m(f"{prefix}.Success", statistic="Average", label="Success")]),
+        _graph(f"{done} (Sum)", [m(f"{prefix}.{unit}", label=unit) for unit in ("Records", "Bytes")]),
     ]
 
 
