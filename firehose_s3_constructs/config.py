@@ -1,4 +1,5 @@
-"""``resolve``: ``FirehoseToS3``'s options -> the destination as Firehose will run it. Every cross-option rule is here.
+"""``resolve``: ``FirehoseToS3``'s options -> the destination as Firehose will run it. Every cross-option rule is here
+(those of dynamic partitioning in :mod:`.partition_rules`, those of the Glue tables in :mod:`.table_rules`).
 
 The result, :class:`ResolvedPipeline`, holds what the constructs build from: the buffering hints, the S3
 compression, the prefixes, the processors in the order Firehose runs them, whether source records are backed up,
@@ -9,18 +10,14 @@ options, the values and what is allowed. Sources: the Firehose developer guide p
 
 from __future__ import annotations
 
-import re
-from collections.abc import Collection
 from dataclasses import dataclass
 
 from aws_cdk import Duration, Size
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_s3 as s3
 
 from firehose_transform import contract
 
-from .analytics.partition_layout import projectable
 from .analytics.partitioning import (
     PROCESSOR_APPEND_DELIMITER,
     PROCESSOR_DEAGGREGATION,
@@ -28,13 +25,13 @@ from .analytics.partitioning import (
     PROCESSOR_LAMBDA,
     PROCESSOR_LOG_MESSAGE_EXTRACTION,
     PROCESSOR_METADATA_EXTRACTION,
-    DynamicPartitioning,
 )
-from .analytics.query_table import QueryTable, check_table, table_layout, workgroup_encryption
 from .monitoring.settings import StreamSettings
 from .options import PipelineOptions
+from .partition_rules import check_partitioning
+from .table_rules import check_tables
 from .transform.bundling import check_code_directory
-from .validation import ConfigurationError, check_buffering, check_prefixes, parse_prefix
+from .validation import ConfigurationError, check_buffering, check_prefixes
 
 __all__ = ["BACKUP_OUTPUT_PREFIX", "ResolvedPipeline", "resolve"]
 
@@ -45,11 +42,6 @@ _PLAIN_DEFAULT_BUFFER = Size.mebibytes(5)  # Firehose's default and FirehoseToS3
 _FEATURE_DEFAULT_BUFFER = Size.mebibytes(128)  # AWS's default with conversion (DG-FMT); CDK's with DP
 _MIN_FEATURE_BUFFER_MIB = 64  # conversion and dynamic partitioning (firehose-facts 1b, 1c)
 _MIN_DP_INTERVAL_S = 60  # dynamic partitioning (firehose-facts 1b)
-#: S3-level compressions a JSON query table can read (Athena picks the codec by the ``.gz`` extension).
-_QUERYABLE_JSON_COMPRESSION = ("GZIP", "UNCOMPRESSED")
-_JQ_LEADING_FIELD = re.compile(r"\s*\.([A-Za-z_][A-Za-z0-9_]*)")
-_QUERY = "partitionKeyFromQuery"
-_LAMBDA = "partitionKeyFromLambda"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,8 +112,8 @@ def resolve(options: PipelineOptions) -> ResolvedPipeline:
     buffering_size = _buffering_size(o)
     lambda_keys = _lambda_keys(o)
     if o.dynamic_partitioning is not None:
-        _check_partitioning(o, o.dynamic_partitioning, lambda_keys=lambda_keys)
-    _check_tables(o, compression)
+        check_partitioning(o, o.dynamic_partitioning, lambda_keys=lambda_keys)
+    check_tables(o, compression)
     _check_created_bucket_options(o, backup=backup)
     transform = o.transform_options
     return ResolvedPipeline(
@@ -279,169 +271,3 @@ def _buffering_size(o: PipelineOptions) -> Size:
         reason=f"AWS minimum with {' and '.join(features)}" if features else "",
     )
     return size
-
-
-# --- dynamic partitioning ----------------------------------------------------------------------------------
-def _check_partitioning(
-    o: PipelineOptions,
-    partitioning: DynamicPartitioning,
-    *,
-    lambda_keys: Collection[str] | None,
-) -> None:
-    """The prefix, the key sources and the schema agree (DG dynamic-partitioning.html).
-
-    ``lambda_keys``: the keys the transform returns, when known (the library's transform); None for a user
-    function (unknown: the prefix is trusted). A JQ expression's leading field (``.field...``) must be a data
-    column, a partition column or a JQ key when the conversion or the query table has columns.
-    """
-    if not o.error_output_prefix:
-        raise ConfigurationError(
-            "error_output_prefix is required with dynamic partitioning (records whose keys cannot be extracted go "
-            "there), e.g. 'errors/!{firehose:error-output-type}/'"
-        )
-    prefix = o.data_output_prefix
-    expressions = parse_prefix("data_output_prefix", prefix)
-    query_keys = {e.value for e in expressions if e.namespace == _QUERY}
-    prefix_lambda_keys = {e.value for e in expressions if e.namespace == _LAMBDA}
-    if not query_keys and not prefix_lambda_keys:
-        raise ConfigurationError(
-            "dynamic partitioning needs at least one !{partitionKeyFromQuery:key} or !{partitionKeyFromLambda:key} "
-            f"in data_output_prefix, got {prefix!r}"
-        )
-    jq = set(partitioning.jq_keys)
-    missing = sorted(query_keys - jq)
-    if missing:
-        raise ConfigurationError(
-            f"data_output_prefix uses partitionKeyFromQuery key(s) {', '.join(missing)} that no JQ expression "
-            f"produces; add them to jq_keys (JQ keys: {', '.join(sorted(jq)) or 'none'})"
-        )
-    unused = sorted(jq - query_keys)
-    if unused:
-        raise ConfigurationError(
-            f"jq_keys {', '.join(unused)} are never used in data_output_prefix; Firehose requires every JQ key in "
-            f"the prefix as !{{partitionKeyFromQuery:key}}, got {prefix!r}"
-        )
-    _check_lambda_keys(o, partitioning, prefix_lambda_keys, lambda_keys)
-    columns = _data_columns(o)
-    if columns is not None:
-        known = set(columns) | jq | {segment.partition("=")[0] for segment in prefix.split("/") if "=!{" in segment}
-        for key, expression in partitioning.jq_keys.items():
-            match = _JQ_LEADING_FIELD.match(expression)
-            if match and match.group(1) not in known:
-                raise ConfigurationError(
-                    f"jq_keys[{key!r}] reads .{match.group(1)}, which is neither a schema column nor a partition "
-                    f"key (columns: {', '.join(sorted(columns))}); fix the field name or add the column"
-                )
-
-
-def _check_lambda_keys(
-    o: PipelineOptions,
-    partitioning: DynamicPartitioning,
-    prefix_lambda_keys: set[str],
-    lambda_keys: Collection[str] | None,
-) -> None:
-    has_lambda = o.transform is not None
-    if prefix_lambda_keys and not has_lambda:
-        raise ConfigurationError(
-            f"data_output_prefix uses partitionKeyFromLambda key(s) {', '.join(sorted(prefix_lambda_keys))} but no "
-            "transform Lambda runs; configure the transform or use jq_keys"
-        )
-    declared = set(partitioning.lambda_keys)
-    if declared and not has_lambda:
-        raise ConfigurationError("lambda_keys are declared but no transform Lambda runs")
-    if lambda_keys is not None:
-        produced = set(lambda_keys)
-        unknown = sorted((prefix_lambda_keys | declared) - produced)
-        if unknown:
-            raise ConfigurationError(
-                f"partitionKeyFromLambda key(s) {', '.join(unknown)} are not produced by the transform, which "
-                f"returns {', '.join(sorted(produced)) or 'no partition keys'} (partition_key_fields, plus "
-                "year/month/day/hour with event_time_field)"
-            )
-    unused = sorted(declared - prefix_lambda_keys)
-    if unused:
-        raise ConfigurationError(
-            f"lambda_keys {', '.join(unused)} are never used in data_output_prefix as !{{partitionKeyFromLambda:key}}"
-        )
-
-
-def _data_columns(o: PipelineOptions) -> list[str] | None:
-    """The data columns of the conversion schema or of the query table, when either names them."""
-    if o.format_conversion is not None and o.format_conversion.schema is not None:
-        return list(o.format_conversion.schema)
-    if o.query_table is not None and o.query_table.columns is not None:
-        return list(o.query_table.columns)
-    return None
-
-
-# --- tables ----------------------------------------------------------------------------------------------
-def _check_tables(o: PipelineOptions, compression: firehose.Compression | None) -> None:
-    """The conversion's schema table and the query table agree; a JSON table can read what is delivered."""
-    _check_table_names(o, compression)
-    _check_table_layout(o)
-
-
-def _check_table_layout(o: PipelineOptions) -> None:
-    """The table's partitions come from the data prefix, its columns are not partition columns, its location
-    holds no error records, and an SSE-KMS workgroup has a key."""
-    conversion, query = o.format_conversion, o.query_table
-    if conversion is not None and conversion.schema is not None:
-        columns: Collection[str] = conversion.schema
-    elif query is not None and query.columns is not None:
-        columns = query.columns
-    else:
-        return  # no table is created
-    options = query or QueryTable()
-    layout = table_layout(
-        o.data_output_prefix,
-        # Conversion alone does not need a query-ready table; a query table needs projection.
-        partition_projection=query is not None or projectable(o.data_output_prefix),
-        partition_values=options.partition_values,
-        projections=options.projections,
-        projection_start=options.projection_start,
-        projection_end_year=options.projection_end_year,
-    )
-    check_table(layout, columns, [o.error_output_prefix] if o.error_output_prefix else [])
-    if options.workgroup is not None:
-        has_key = (
-            o.encryption_key is not None
-            or o.bucket_encryption == s3.BucketEncryption.KMS
-            or (o.bucket is not None and o.bucket.encryption_key is not None)
-        )
-        workgroup_encryption(options.workgroup, has_pipeline_key=has_key)
-
-
-def _check_table_names(o: PipelineOptions, compression: firehose.Compression | None) -> None:
-    conversion, query = o.format_conversion, o.query_table
-    if conversion is not None:
-        if query is not None and conversion.schema is not None:
-            for option in ("table_name", "database_name"):
-                first, second = getattr(conversion, option), getattr(query, option)
-                if first and second and first != second:
-                    raise ConfigurationError(
-                        f"FormatConversion.{option} {first!r} and QueryTable.{option} {second!r} differ"
-                    )
-        elif query is not None and not query.columns:
-            raise ConfigurationError(
-                "QueryTable.columns is required when the conversion reads an existing Glue table (the library "
-                "does not read that table's columns)"
-            )
-        return
-    if query is None:
-        return
-    if query.columns is None:
-        raise ConfigurationError(
-            "QueryTable.columns is required without format conversion (the data columns of the JSON records)"
-        )
-    assert compression is not None
-    json_compression = compression.value
-    if json_compression not in _QUERYABLE_JSON_COMPRESSION:
-        raise ConfigurationError(
-            f"a JSON query table needs GZIP or UNCOMPRESSED objects (Athena cannot read Firehose's "
-            f"{json_compression} output reliably), got {json_compression}"
-        )
-    if json_compression == "GZIP" and o.file_extension and not o.file_extension.endswith(".gz"):
-        raise ConfigurationError(
-            f"file_extension {o.file_extension!r} hides the GZIP encoding; Athena picks the codec from the "
-            "'.gz' extension, so use one ending with '.gz' (e.g. '.json.gz') or None"
-        )

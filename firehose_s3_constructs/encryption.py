@@ -1,13 +1,19 @@
-"""KMS key policy additions shared by the constructs that encrypt CloudWatch Logs with a customer key."""
+"""The pipeline's data key, and the KMS key policy additions shared by the constructs that encrypt CloudWatch Logs."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-__all__ = ["allow_cloudwatch_logs"]
+if TYPE_CHECKING:  # options imports the transform package, which imports this module
+    from .options import PipelineOptions
+
+__all__ = ["allow_cloudwatch_logs", "data_key"]
 
 _SID = "AllowCloudWatchLogsForLogGroupsOfThisAccount"
 
@@ -45,3 +51,25 @@ def allow_cloudwatch_logs(key: kms.IKey) -> None:
     # A marker child records that the statement is in place (constructs have no other per-key state).
     if isinstance(key, Construct):
         Construct(key, _SID)
+
+
+def data_key(scope: Construct, o: PipelineOptions) -> kms.IKey | None:
+    """The key of the objects Firehose writes: given, the given bucket's, or created for KMS encryption.
+
+    With ``bucket=`` and ``bucket_encryption=KMS`` but no key known for the bucket, a key is created and
+    Firehose encrypts every object with it (the destination's ``EncryptionConfiguration``), whatever the
+    bucket's default encryption.
+    """
+    if o.encryption_key is not None:
+        return o.encryption_key
+    if o.bucket is not None and o.bucket.encryption_key is not None:
+        return o.bucket.encryption_key
+    if o.bucket_encryption != s3.BucketEncryption.KMS:
+        return None
+    return kms.Key(
+        scope,
+        "DataKey",
+        description="Encrypts the Firehose pipeline's S3 objects and error logs",
+        enable_key_rotation=True,
+        removal_policy=o.removal_policy,
+    )

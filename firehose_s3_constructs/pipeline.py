@@ -26,10 +26,11 @@ from .analytics.format_conversion import FormatConversion
 from .analytics.partitioning import DynamicPartitioning, build_processors
 from .analytics.pipeline_analytics import PipelineAnalytics
 from .analytics.query_table import AthenaTable, QueryTable
-from .compliance import acknowledge, in_packs, skip_checkov
+from .compliance import acknowledge
 from .config import BACKUP_OUTPUT_PREFIX, ResolvedPipeline, resolve
 from .delivery_role import DeliveryRole
-from .encryption import allow_cloudwatch_logs
+from .encryption import data_key
+from .error_logs import error_log_group
 from .log_subscription import LogSubscriptions
 from .monitoring.options import MonitoringOptions
 from .monitoring.stream_monitoring import DeliveryStreamMonitoring
@@ -213,7 +214,7 @@ class FirehoseToS3(DeliveryStreamApi, Construct):
 
     def _build(self, config: ResolvedPipeline) -> None:
         o = config.options
-        self.encryption_key = self._data_key(o)
+        self.encryption_key = data_key(self, o)
         self.delivery_role = DeliveryRole(self, "DeliveryRole")
         self.role: iam.IRole = self.delivery_role.role
 
@@ -223,7 +224,7 @@ class FirehoseToS3(DeliveryStreamApi, Construct):
         if self.encryption_key is not None:
             self.delivery_role.add_s3_kms(self.encryption_key, self.bucket, config.delivery_prefixes, sid="Delivery")
 
-        self.log_group = self._error_log_group(o)
+        self.log_group = error_log_group(self, o, self.encryption_key)
         self.library_transform: TransformFunction | None = None
         self.transform_function: lambda_.IFunction | None = None
         function_processor: firehose.IDataProcessor | None = None
@@ -340,27 +341,6 @@ class FirehoseToS3(DeliveryStreamApi, Construct):
         return self.log_subscriptions.add(log_group, filter_pattern=filter_pattern, filter_name=filter_name)
 
     # --- wiring helpers -----------------------------------------------------------------------------
-    def _data_key(self, o: PipelineOptions) -> kms.IKey | None:
-        """The key of the objects Firehose writes: given, the given bucket's, or created for KMS encryption.
-
-        With ``bucket=`` and ``bucket_encryption=KMS`` but no key known for the bucket, a key is created and
-        Firehose encrypts every object with it (the destination's ``EncryptionConfiguration``), whatever the
-        bucket's default encryption.
-        """
-        if o.encryption_key is not None:
-            return o.encryption_key
-        if o.bucket is not None and o.bucket.encryption_key is not None:
-            return o.bucket.encryption_key
-        if o.bucket_encryption != s3.BucketEncryption.KMS:
-            return None
-        return kms.Key(
-            self,
-            "DataKey",
-            description="Encrypts the Firehose pipeline's S3 objects and error logs",
-            enable_key_rotation=True,
-            removal_policy=o.removal_policy,
-        )
-
     def _secure_bucket(self, id: str, log_prefix: str, o: PipelineOptions) -> s3.IBucket:
         logging = o.access_logging or AccessLogging()
         if logging.enabled and self.access_logs_bucket is None:
@@ -377,29 +357,6 @@ class FirehoseToS3(DeliveryStreamApi, Construct):
             removal_policy=o.removal_policy,
             lifecycle=o.lifecycle,
         ).bucket
-
-    def _error_log_group(self, o: PipelineOptions) -> logs.ILogGroup | None:
-        if not o.error_logging:
-            return None
-        if o.error_log_group is not None:
-            return o.error_log_group
-        if self.encryption_key is not None:
-            allow_cloudwatch_logs(self.encryption_key)
-        log_group = logs.LogGroup(
-            self,
-            "ErrorLogs",
-            retention=o.log_retention,
-            encryption_key=self.encryption_key,
-            removal_policy=o.removal_policy,
-        )
-        if self.encryption_key is None:
-            reason = (
-                "CloudWatch Logs encrypts all log data at rest with service-managed keys; the error log group "
-                "uses the pipeline's KMS key whenever one is configured (encryption_key or bucket_encryption=KMS)."
-            )
-            acknowledge(log_group, in_packs("CloudWatchLogGroupEncrypted", reason))
-            skip_checkov(log_group, {"CKV_AWS_158": reason})
-        return log_group
 
     def _source_backup(self, o: PipelineOptions) -> firehose.DestinationS3BackupProps:
         """Every source record, before transformation, to the (created or given) backup bucket."""
