@@ -51,10 +51,10 @@ FROM "firehoses3weblogs_pipeline"."access_logs"
 WHERE year = 2026 AND month = 11 AND day = 26
 GROUP BY 1 ORDER BY 1;"""
 
-IOT_QUERY = """SELECT device_type, device_id, avg(temperature) AS avg_temperature, min(battery) AS min_battery
+IOT_QUERY = """SELECT device_type, device_id, round(avg(temperature), 2) AS avg_temperature, min(battery) AS min_battery
 FROM "firehoses3iottelemetry_pipeline"."telemetry"
 WHERE device_type = 'thermostat' AND dt >= '2026-11-20'
-GROUP BY 1, 2;"""
+GROUP BY 1, 2 ORDER BY 1, 2;"""
 
 EXAMPLES = (
     Example("FirehoseS3WebLogs", sample_data.WEBLOG, records=5000, bad_share=0.002, query=WEB_LOG_QUERY),
