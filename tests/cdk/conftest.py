@@ -13,6 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from cdk_helpers import make_app, template_json
 from cdk_helpers.pipeline import BuiltPipeline, build_pipeline
+from cdk_helpers.resolve import Scratch, make_scratch
 
 from firehose_s3_constructs import FirehoseToS3, ProcessorOptions, TransformOptions
 
@@ -61,3 +62,9 @@ def transformed_pipeline() -> BuiltPipeline:
         transform=TransformOptions(drop_fields=("email",)),
         transform_processor=ProcessorOptions(retries=0, buffer_size=cdk.Size.kibibytes(512)),
     )
+
+
+@pytest.fixture(scope="session")
+def scratch() -> Scratch:
+    """Constructs the options of the resolve tests refer to (never synthesized)."""
+    return make_scratch()

@@ -1,24 +1,23 @@
 """resolve: every rule that involves more than one option, and the defaults it applies (pure: no synthesis).
 
 Each rejection builds the options first (each option is valid on its own) and then expects resolve to refuse
-the combination. FirehoseToS3 runs the same resolve (test_pipeline.py checks a few through the construct).
+the combination. FirehoseToS3 runs the same resolve (test_pipeline.py checks a few through the construct). The
+rules of dynamic partitioning and of the tables are in test_partition_rules.py and test_table_rules.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration, Size
-from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from cdk_helpers import make_app
+from cdk_helpers.resolve import HOURLY, Scratch
+from cdk_helpers.resolve import rejected as _rejected
 
 from firehose_s3_constructs import (
     BucketLifecycle,
@@ -35,52 +34,6 @@ from firehose_s3_constructs import (
 from firehose_s3_constructs.config import BACKUP_OUTPUT_PREFIX
 from firehose_s3_constructs.storage import AccessLogging
 from firehose_transform import contract
-
-HOURLY = "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
-ERRORS = "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/"
-
-
-@dataclass(frozen=True)
-class Scratch:
-    """Constructs the options refer to, in a stack that is never synthesized."""
-
-    stream: kinesis.Stream
-    key: kms.Key
-    bucket: s3.IBucket
-    imported_function: lambda_.IFunction
-    function: lambda_.Function
-    slow_function: lambda_.Function
-
-
-def _inline(stack: cdk.Stack, id: str, timeout: Duration) -> lambda_.Function:
-    return lambda_.Function(
-        stack,
-        id,
-        runtime=lambda_.Runtime.PYTHON_3_13,
-        handler="index.handler",
-        code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
-        timeout=timeout,
-    )
-
-
-@pytest.fixture(scope="module")
-def scratch() -> Scratch:
-    stack = cdk.Stack(make_app(), "Scratch")
-    return Scratch(
-        stream=kinesis.Stream(stack, "Source"),
-        key=kms.Key(stack, "Key", enable_key_rotation=True),
-        bucket=s3.Bucket.from_bucket_name(stack, "Existing", "backup"),
-        imported_function=lambda_.Function.from_function_arn(
-            stack, "Imported", "arn:aws:lambda:eu-west-1:111122223333:function:transform"
-        ),
-        function=_inline(stack, "Mine", Duration.minutes(2)),
-        slow_function=_inline(stack, "Slow", Duration.minutes(6)),
-    )
-
-
-def _rejected(options: PipelineOptions, pattern: str) -> None:
-    with pytest.raises(ConfigurationError, match=pattern):
-        resolve(options)
 
 
 # --- prefixes and buffering -----------------------------------------------------------------------------
@@ -318,98 +271,6 @@ def test_buffering_minimums_and_defaults() -> None:
     _rejected(both, r"between 64 and 128 MiB \(AWS minimum with format conversion and dynamic partitioning\)")
 
 
-# --- dynamic partitioning -------------------------------------------------------------------------------
-_DP_PREFIX = "d/site=!{partitionKeyFromQuery:site}/year=!{partitionKeyFromLambda:year}/"
-_YEAR_MONTH = TransformOptions(partition_key_fields=("year", "month"))
-
-
-@pytest.mark.parametrize(
-    ("partitioning", "overrides", "reason"),
-    [
-        ({}, {}, "partitionKeyFromQuery key\\(s\\) site that no JQ expression produces"),
-        (
-            {"jq_keys": {"site": ".host", "zone": ".zone"}},
-            {},
-            "jq_keys zone are never used in data_output_prefix",
-        ),
-        (
-            {"jq_keys": {"site": ".host"}},
-            {"transform": TransformOptions(partition_key_fields=("month",))},
-            "year are not produced by the transform",
-        ),
-        ({"jq_keys": {"site": ".host"}}, {"transform": None}, "no transform Lambda runs"),
-        (
-            {"jq_keys": {"site": ".host"}, "lambda_keys": ["year", "month"]},
-            {},
-            "lambda_keys month are never used",
-        ),
-        ({"jq_keys": {"site": ".host"}}, {"error_output_prefix": None}, "error_output_prefix is required"),
-        ({"jq_keys": {"site": ".host"}}, {"buffering_size": Size.mebibytes(16)}, "between 64 and 128 MiB"),
-        ({"jq_keys": {"site": ".host"}}, {"buffering_interval": Duration.seconds(0)}, "between 60 and 900"),
-        ({}, {"data_output_prefix": "d/!{timestamp:yyyy}/"}, "at least one !{partitionKeyFromQuery:key}"),
-        (
-            {"jq_keys": {"site": ".hots"}},
-            {"query_table": QueryTable(columns={"host": "string", "ts": "string"})},
-            "reads .hots, which is neither a schema column nor a partition key",
-        ),
-        (
-            {"jq_keys": {"site": ".hots"}},
-            {"format_conversion": FormatConversion(schema={"host": "string", "ts": "string"})},
-            "reads .hots, which is neither a schema column nor a partition key",
-        ),
-        (
-            {"jq_keys": {"site": ".host"}},
-            {"data_output_prefix": "static/", "error_output_prefix": None},
-            "error_output_prefix is required with dynamic partitioning",
-        ),
-        (
-            {"jq_keys": {"k": ".k"}, "lambda_keys": ["year"]},
-            {"data_output_prefix": "d/k=!{partitionKeyFromQuery:k}/", "transform": None},
-            "lambda_keys are declared but no transform Lambda runs",
-        ),
-    ],
-)
-def test_partitioning_mismatches_fail_at_synth(
-    partitioning: dict[str, Any], overrides: dict[str, Any], reason: str
-) -> None:
-    options: dict[str, Any] = {
-        "data_output_prefix": _DP_PREFIX,
-        "error_output_prefix": ERRORS,
-        "transform": _YEAR_MONTH,
-        "dynamic_partitioning": DynamicPartitioning(**partitioning),
-        **overrides,
-    }
-    _rejected(PipelineOptions(**options), reason)
-
-
-def test_partitioning_trusts_an_unknown_user_function_and_accepts_schema_fields(scratch: Scratch) -> None:
-    config = resolve(
-        PipelineOptions(
-            data_output_prefix=_DP_PREFIX,
-            error_output_prefix=ERRORS,
-            transform=scratch.function,
-            dynamic_partitioning=DynamicPartitioning(jq_keys={"site": ".host | ascii_downcase"}),
-            query_table=QueryTable(columns={"host": "string"}),
-        )
-    )
-    assert config.lambda_keys is None
-    assert config.buffering_size.to_mebibytes() == 128
-    assert contract.transform_partition_keys(["country"], "ts") == {"country", "year", "month", "day", "hour"}
-    assert contract.transform_partition_keys(["country"], None) == {"country"}
-
-
-def test_event_time_keys_of_the_librarys_transform_are_known() -> None:
-    config = resolve(
-        PipelineOptions(
-            data_output_prefix="d/country=!{partitionKeyFromLambda:country}/year=!{partitionKeyFromLambda:year}/",
-            error_output_prefix=ERRORS,
-            transform=TransformOptions(partition_key_fields=("country",), event_time_field="ts"),
-            dynamic_partitioning=DynamicPartitioning(lambda_keys=["country", "year"]),
-        )
-    )
-    assert config.lambda_keys == frozenset({"country", "year", "month", "day", "hour"})
-
-
 # --- the processor chain: the order Firehose runs them -------------------------------------------------
 _K_PREFIX = "d/k=!{partitionKeyFromQuery:k}/"
 
@@ -458,56 +319,6 @@ def test_processors_follow_firehose_order_and_the_delimiter_is_automatic(
 ) -> None:
     merged: dict[str, Any] = {"data_output_prefix": _K_PREFIX, "transform": TransformOptions(), **options}
     assert resolve(PipelineOptions(**merged)).processors == chain
-
-
-# --- tables ---------------------------------------------------------------------------------------------
-def test_query_table_rejections() -> None:
-    _rejected(PipelineOptions(data_output_prefix=HOURLY, query_table=QueryTable()), r"QueryTable\.columns is required")
-    _rejected(
-        PipelineOptions(
-            data_output_prefix=HOURLY,
-            compression=firehose.Compression.ZIP,
-            query_table=QueryTable(columns={"a": "string"}),
-        ),
-        "needs GZIP or UNCOMPRESSED",
-    )
-    _rejected(
-        PipelineOptions(
-            data_output_prefix=HOURLY, file_extension=".json", query_table=QueryTable(columns={"a": "string"})
-        ),
-        "hides the GZIP encoding",
-    )
-    uncompressed = PipelineOptions(
-        file_extension=".json",
-        compression=firehose.Compression.UNCOMPRESSED,
-        query_table=QueryTable(columns={"a": "int"}),
-    )
-    assert resolve(uncompressed).analytics is True
-
-
-def test_conversion_and_query_table_must_agree() -> None:
-    for option in ("table_name", "database_name"):
-        first: dict[str, Any] = {option: "first"}
-        second: dict[str, Any] = {option: "second"}
-        _rejected(
-            PipelineOptions(
-                format_conversion=FormatConversion(schema={"a": "string"}, **first),
-                query_table=QueryTable(**second),
-            ),
-            rf"FormatConversion.{option} 'first' and QueryTable.{option} 'second' differ",
-        )
-    _rejected(
-        PipelineOptions(
-            format_conversion=FormatConversion(database_name="analytics", table_name="readings"),
-            query_table=QueryTable(),
-        ),
-        "QueryTable.columns is required when the conversion reads an existing Glue table",
-    )
-    agreeing = PipelineOptions(
-        format_conversion=FormatConversion(schema={"a": "string"}, table_name="same"),
-        query_table=QueryTable(table_name="same"),
-    )
-    assert resolve(agreeing).analytics is True
 
 
 # --- issue 10: options that shape only created buckets, the CloudWatch Logs route, tables -----------------
@@ -565,39 +376,6 @@ def test_an_error_log_group_with_error_logging_off_is_refused() -> None:
     group = logs.LogGroup.from_log_group_name(stack, "Central", "/central/firehose")
     with pytest.raises(ConfigurationError, match=r"^error_log_group is set but error_logging is False"):
         resolve(PipelineOptions(error_log_group=group, error_logging=False))
-
-
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        (
-            {
-                "data_output_prefix": "data/!{firehose:random-string}/",
-                "query_table": QueryTable(columns={"a": "string"}),
-            },
-            "random-string",
-        ),
-        (
-            {
-                "data_output_prefix": "out/year=!{timestamp:yyyy}/",
-                "error_output_prefix": "out/errors/!{firehose:error-output-type}/",
-                "query_table": QueryTable(columns={"a": "string"}),
-            },
-            "the table location 'out/' contains the prefix 'out/errors/!{firehose:error-output-type}/'",
-        ),
-        (
-            {"query_table": QueryTable(columns={"a": "string"}, workgroup=QueryWorkgroup(encryption="SSE_KMS"))},
-            "workgroup encryption 'SSE_KMS' needs a key",
-        ),
-        (
-            {"query_table": QueryTable(columns={"a": "string", "year": "string"})},
-            "partition column(s) year of the data prefix are also data columns",
-        ),
-    ],
-)
-def test_table_rules_are_checked_by_resolve(options: dict[str, Any], message: str) -> None:
-    with pytest.raises(ConfigurationError, match=__import__("re").escape(message)):
-        resolve(PipelineOptions(**options))
 
 
 def test_a_missing_code_directory_is_refused_by_resolve() -> None:

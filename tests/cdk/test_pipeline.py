@@ -17,7 +17,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from cdk_helpers import logical_id, make_app, only, resources_of, template_json
 from cdk_helpers.pipeline import BuiltPipeline, build_pipeline, destination_of, statement, stream_of
@@ -72,20 +71,6 @@ def test_default_buffering_compression_and_hive_prefixes(default_pipeline: Built
     )
     assert destination["ErrorOutputPrefix"].startswith("errors/!{firehose:error-output-type}/year=")
     assert "EncryptionConfiguration" not in destination  # the bucket's SSE-S3 default applies
-
-
-def test_default_error_logging_is_wired_to_a_one_year_log_group(default_pipeline: BuiltPipeline) -> None:
-    template = default_pipeline.template
-    logging = destination_of(template)["CloudWatchLoggingOptions"]
-    group_id = logical_id(template, "AWS::Logs::LogGroup")
-    assert logging["Enabled"] is True
-    assert logging["LogGroupName"] == {"Ref": group_id}
-    stream_id = logging["LogStreamName"]["Ref"]
-    assert template["Resources"][stream_id]["Type"] == "AWS::Logs::LogStream"
-    group = template["Resources"][group_id]
-    assert group["Properties"]["RetentionInDays"] == 365
-    assert group["DeletionPolicy"] == "Retain"
-    assert "KmsKeyId" not in group["Properties"]
 
 
 def test_stream_depends_on_its_policy(default_pipeline: BuiltPipeline) -> None:
@@ -431,23 +416,6 @@ def test_an_existing_bucket_with_a_key_uses_that_key() -> None:
     assert destination_of(template)["EncryptionConfiguration"] == {
         "KMSEncryptionConfig": {"AWSKMSKeyARN": {"Fn::GetAtt": [keys[0], "Arn"]}}
     }
-
-
-def test_own_error_log_group_or_none() -> None:
-    stack = cdk.Stack(make_app(), "Test")
-    group = logs.LogGroup.from_log_group_name(stack, "Central", "/central/firehose")
-    FirehoseToS3(stack, "P", error_log_group=group)
-    FirehoseToS3(stack, "Q", error_logging=False)
-    template = template_json(stack)
-    streams = {
-        k[0]: v["Properties"]["ExtendedS3DestinationConfiguration"]
-        for k, v in resources_of(template, "AWS::KinesisFirehose::DeliveryStream").items()
-    }
-    assert streams["P"]["CloudWatchLoggingOptions"]["LogGroupName"] == "/central/firehose"
-    assert "CloudWatchLoggingOptions" not in streams["Q"]  # Firehose's default: no error logging
-    assert not resources_of(template, "AWS::Logs::LogGroup")
-    log_streams = resources_of(template, "AWS::Logs::LogStream")
-    assert [v["Properties"]["LogGroupName"] for v in log_streams.values()] == ["/central/firehose"]
 
 
 def test_central_access_log_bucket_and_prefix() -> None:
