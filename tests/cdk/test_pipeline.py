@@ -20,6 +20,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from cdk_helpers import logical_id, make_app, only, resources_of, template_json
 from cdk_helpers.pipeline import BuiltPipeline, build_pipeline, destination_of, statement, stream_of
+from cdk_helpers.resolve import inline_function
 
 from firehose_s3_constructs import (
     BucketLifecycle,
@@ -41,17 +42,6 @@ from firehose_s3_constructs.monitoring import DeliveryStreamMonitoring
 from firehose_s3_constructs.storage import AccessLogging
 
 Template = dict[str, Any]
-
-
-def _inline_function(stack: cdk.Stack, id: str, timeout: cdk.Duration) -> lambda_.Function:
-    return lambda_.Function(
-        stack,
-        id,
-        runtime=lambda_.Runtime.PYTHON_3_13,
-        handler="index.handler",
-        code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
-        timeout=timeout,
-    )
 
 
 # --- defaults -------------------------------------------------------------------------------------------
@@ -327,7 +317,7 @@ def test_transform_turns_source_backup_and_its_alarms_on(transformed_pipeline: B
 
 def test_own_function_is_used_as_is_without_library_metrics() -> None:
     stack = cdk.Stack(make_app(), "Test")
-    function = _inline_function(stack, "Mine", cdk.Duration.minutes(2))
+    function = inline_function(stack, "Mine", cdk.Duration.minutes(2))
     pipeline = FirehoseToS3(stack, "Pipeline", transform=function)
     template = template_json(stack)
     function_id = stack.get_logical_id(function.node.default_child)  # type: ignore[arg-type]
@@ -353,7 +343,7 @@ def test_imported_function_is_accepted() -> None:
 # --- errors name the construct ------------------------------------------------------------------------
 def test_own_function_with_too_long_timeout_is_rejected() -> None:
     stack = cdk.Stack(make_app(), "Test")
-    function = _inline_function(stack, "Slow", cdk.Duration.minutes(6))
+    function = inline_function(stack, "Slow", cdk.Duration.minutes(6))
     with pytest.raises(ValueError, match=r"transform function timeout must be at most 300 seconds.*got 360 s"):
         FirehoseToS3(stack, "Pipeline", transform=function)
 

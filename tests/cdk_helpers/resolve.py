@@ -32,7 +32,8 @@ class Scratch:
     slow_function: lambda_.Function
 
 
-def _inline(stack: cdk.Stack, id: str, timeout: Duration) -> lambda_.Function:
+def inline_function(stack: cdk.Stack, id: str, timeout: Duration) -> lambda_.Function:
+    """A user's own transform function (inline code that returns the event)."""
     return lambda_.Function(
         stack,
         id,
@@ -53,8 +54,8 @@ def make_scratch() -> Scratch:
         imported_function=lambda_.Function.from_function_arn(
             stack, "Imported", "arn:aws:lambda:eu-west-1:111122223333:function:transform"
         ),
-        function=_inline(stack, "Mine", Duration.minutes(2)),
-        slow_function=_inline(stack, "Slow", Duration.minutes(6)),
+        function=inline_function(stack, "Mine", Duration.minutes(2)),
+        slow_function=inline_function(stack, "Slow", Duration.minutes(6)),
     )
 
 
