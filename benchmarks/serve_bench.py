@@ -44,24 +44,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
 STACK = "FirehoseS3WebLogs"
 STREAM = "PipelineDeliveryStreamF8B7CD7E"
 BATCH = 500
 WARM_UP_BATCHES = 2
 TARGET = "Firehose_20150804.PutRecordBatch"
-
-
-def _synthesize(directory: Path) -> Path:
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    sys.path.insert(0, str(ROOT / "tests"))
-    from cdk_helpers import make_app
-
-    from sample_app.stacks import add_sample_stacks
-
-    app = make_app(bundling=True, outdir=str(directory))
-    add_sample_stacks(app)
-    app.synth()
-    return directory
 
 
 def _batches(records: int, seed: int) -> list[list[bytes]]:
@@ -220,6 +208,14 @@ def _endpoint_rate(
     if failed:
         raise SystemExit(f"{failed} records were not accepted")
     return wall, cpu, sum(map(len, timed))
+
+
+def _synthesize(directory: Path) -> Path:
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    sys.path.insert(0, str(ROOT / "tests"))
+    from cdk_helpers import synthesize_sample_app
+
+    return synthesize_sample_app(directory)
 
 
 def main() -> int:

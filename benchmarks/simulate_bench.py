@@ -38,6 +38,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
 STACK = "FirehoseS3WebLogs"
 SPEED_LIMIT = 1.5
 MEMORY_LIMIT = 1.2
@@ -96,19 +97,6 @@ def _pin() -> int | None:
     return cpu
 
 
-def _synthesize(directory: Path) -> Path:
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    sys.path.insert(0, str(ROOT / "tests"))
-    from cdk_helpers import make_app
-
-    from sample_app.stacks import add_sample_stacks
-
-    app = make_app(bundling=True, outdir=str(directory))
-    add_sample_stacks(app)
-    app.synth()
-    return directory
-
-
 def _write_input(path: Path, records: int, seed: int) -> int:
     from firehose_s3_client import sample_data
 
@@ -127,30 +115,31 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def _simulate_args(app: Path, source: Path, out: Path) -> list[str]:
+    """The ``firehose-s3`` command line of a benchmark run (quiet: the summary is not what is measured)."""
+    return [
+        "simulate",
+        "--app",
+        str(app),
+        "--stack",
+        STACK,
+        "--input",
+        str(source),
+        "--out",
+        str(out),
+        "--start",
+        "2026-11-26T09:00:00Z",
+        "--quiet",
+    ]
+
+
 def _simulate(app: Path, source: Path, out: Path, report: Path) -> tuple[float, float]:
     """Wall and CPU seconds of one in-process ``simulate`` run (the worker's CPU included: it has exited)."""
     from firehose_s3_client import cli
 
     cpu = _cpu_seconds()
     started = time.perf_counter()
-    code = cli.main(
-        [
-            "simulate",
-            "--app",
-            str(app),
-            "--stack",
-            STACK,
-            "--input",
-            str(source),
-            "--out",
-            str(out),
-            "--start",
-            "2026-11-26T09:00:00Z",
-            "--report",
-            str(report),
-            "--quiet",
-        ]
-    )
+    code = cli.main([*_simulate_args(app, source, out), "--report", str(report)])
     wall = time.perf_counter() - started
     if code != 0:
         raise SystemExit(f"simulate failed with status {code}")
@@ -219,18 +208,7 @@ def _peak_rss_kib(app: Path, source: Path, out: Path) -> int:
             sys.executable,
             "-c",
             script,
-            "simulate",
-            "--app",
-            str(app),
-            "--stack",
-            STACK,
-            "--input",
-            str(source),
-            "--out",
-            str(out),
-            "--start",
-            "2026-11-26T09:00:00Z",
-            "--quiet",
+            *_simulate_args(app, source, out),
         ],
         capture_output=True,
         text=True,
@@ -238,6 +216,14 @@ def _peak_rss_kib(app: Path, source: Path, out: Path) -> int:
         cwd=str(ROOT),
     )
     return int(done.stdout.strip().splitlines()[-1])
+
+
+def _synthesize(directory: Path) -> Path:
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    sys.path.insert(0, str(ROOT / "tests"))
+    from cdk_helpers import synthesize_sample_app
+
+    return synthesize_sample_app(directory)
 
 
 def main() -> int:

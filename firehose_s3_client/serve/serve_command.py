@@ -16,7 +16,6 @@ Errors are one line. See docs/serve.md.
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import threading
@@ -27,7 +26,7 @@ from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
 from firehose_s3_client.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROG, CliError
-from firehose_s3_client.simulate.engine_arguments import add_engine_arguments, check_engine_arguments
+from firehose_s3_client.simulate.engine_arguments import add_engine_arguments, check_engine_arguments, write_report
 
 if TYPE_CHECKING:  # the engine and the server are imported when the command runs (the CLI starts fast)
     import ssl
@@ -205,12 +204,7 @@ def _finish(args: argparse.Namespace, result: EndpointResult) -> None:
         "streams": result.reports,
     }
     if args.report is not None:
-        try:
-            args.report.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        except OSError as error:
-            raise CliError(
-                f"cannot write the report {str(args.report)!r}: {error.strerror or error}", EXIT_FAILED
-            ) from None
+        write_report(args.report, document)
     if not args.quiet:
         for report in result.reports:
             SimulationRun.print_summary(report, sys.stdout, extra_rows=_summary_rows(report))

@@ -9,12 +9,14 @@ Kept free of the engine's imports: the CLI builds its parser without loading the
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
+from typing import Any
 
-from firehose_s3_client.errors import EXIT_USAGE, CliError
+from firehose_s3_client.errors import EXIT_FAILED, EXIT_USAGE, CliError
 from firehose_transform.contract import DEFAULT_ACTIVE_PARTITIONS
 
-__all__ = ["add_engine_arguments", "check_engine_arguments"]
+__all__ = ["add_engine_arguments", "check_engine_arguments", "write_report"]
 
 
 def add_engine_arguments(parser: argparse.ArgumentParser, *, per_stack: bool) -> None:
@@ -56,3 +58,11 @@ def check_engine_arguments(args: argparse.Namespace) -> None:
         raise CliError("--bucket only applies with --endpoint-url", EXIT_USAGE)
     if args.active_partitions < 1:
         raise CliError("--active-partitions must be at least 1", EXIT_USAGE)
+
+
+def write_report(path: Path, document: dict[str, Any]) -> None:
+    """Write ``--report``'s JSON document; an unwritable path is a one-line :class:`CliError` (exit 1)."""
+    try:
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise CliError(f"cannot write the report {str(path)!r}: {error.strerror or error}", EXIT_FAILED) from None

@@ -17,15 +17,15 @@ written; 2 for a bad command line or unreadable input. Errors are one line, neve
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from firehose_s3_client.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROG, CliError
-from firehose_s3_client.simulate.engine_arguments import add_engine_arguments, check_engine_arguments
+from firehose_s3_client.errors import EXIT_OK, EXIT_USAGE, PROG, CliError
+from firehose_s3_client.input_lines import open_input
+from firehose_s3_client.simulate.engine_arguments import add_engine_arguments, check_engine_arguments, write_report
 
 __all__ = ["add_command", "run"]
 
@@ -78,15 +78,6 @@ def _start_ms(text: str | None) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _open_input(path: str) -> IO[bytes]:
-    if path == "-":
-        return sys.stdin.buffer
-    try:
-        return open(path, "rb")
-    except OSError as error:
-        raise CliError(f"cannot read {path!r}: {error.strerror or error}", EXIT_USAGE) from None
-
-
 def run(args: argparse.Namespace) -> int:
     """``simulate``'s handler (see the module docstring)."""
     from firehose_s3_client.simulate.simulation import SimulationRun
@@ -98,19 +89,14 @@ def run(args: argparse.Namespace) -> int:
     buckets = _pairs(args.bucket, "--bucket")
     secrets = _pairs(args.secret, "--secret")
     simulation = SimulationRun.prepare(args, secrets=secrets, buckets=buckets, start_ms=start)
-    source = _open_input(args.input)
+    source = open_input(args.input)
     try:
         report = simulation.run(source, name="<stdin>" if args.input == "-" else args.input)
     finally:
         if source is not sys.stdin.buffer:
             source.close()
     if args.report is not None:
-        try:
-            args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        except OSError as error:
-            raise CliError(
-                f"cannot write the report {str(args.report)!r}: {error.strerror or error}", EXIT_FAILED
-            ) from None
+        write_report(args.report, report)
     if not args.quiet:
         simulation.print_summary(report, sys.stdout)
     init_error = (report.get("lambda") or {}).get("init_error")

@@ -41,6 +41,19 @@ def make_app(*, nag: bool = False, bundling: bool = False, outdir: str | None = 
     return app
 
 
+def synthesize_sample_app(outdir: Path) -> Path:
+    """The sample app's cloud assembly in ``outdir``, the transform bundled as ``make synth`` bundles it.
+
+    Shared by the local-engine tests (``tests/client/conftest.py``) and the simulate and serve benchmarks.
+    """
+    from sample_app.stacks import add_sample_stacks  # the sample app is only needed here
+
+    app = make_app(bundling=True, outdir=str(outdir))
+    add_sample_stacks(app)
+    app.synth()
+    return outdir
+
+
 def template_json(stack: cdk.Stack) -> dict[str, Any]:
     return dict(Template.from_stack(stack).to_json())
 

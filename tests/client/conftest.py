@@ -11,18 +11,11 @@ import os
 from pathlib import Path
 
 import pytest
+from cdk_helpers import synthesize_sample_app
 
 
 @pytest.fixture(scope="session")
 def sample_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cloud assembly of the sample app's four stacks (``cdk.out``), synthesized with bundling."""
+    """A cloud assembly of the sample app's five stacks (``cdk.out``), synthesized with bundling."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    from cdk_helpers import make_app
-
-    from sample_app.stacks import add_sample_stacks
-
-    out = tmp_path_factory.mktemp("sample-cdk-out")
-    app = make_app(bundling=True, outdir=str(out))
-    add_sample_stacks(app)
-    app.synth()
-    return out
+    return synthesize_sample_app(tmp_path_factory.mktemp("sample-cdk-out"))
