@@ -58,27 +58,7 @@ def mask_value(value: Any) -> Any:
 
 def make_mask_step(fields: Sequence[str], *, hot: bool) -> Step:
     """A step masking ``fields`` (top-level) in place."""
-    names = tuple(fields)
-
-    if hot:
-
-        def mask_hot(doc: Document) -> None:
-            for name in names:
-                value = doc.get(name)
-                if value is None:
-                    continue
-                if value.__class__ is not str:
-                    raise Fallback
-                doc[name] = mask_string(value)
-
-        return mask_hot
-
-    def mask_exact(doc: Document) -> None:
-        for name in names:
-            if name in doc:
-                doc[name] = mask_value(doc[name])
-
-    return mask_exact
+    return _field_step(tuple(fields), mask_string, mask_value, hot=hot)
 
 
 def derive_hash_key(secret: bytes) -> bytes:
@@ -92,50 +72,60 @@ def derive_hash_key(secret: bytes) -> bytes:
     return hashlib.blake2b(secret, digest_size=_BLAKE2B_MAX_KEY).digest()
 
 
-def make_hasher(key: bytes) -> Callable[[Any], Any]:
-    """A function mapping a JSON value to its keyed hash (hex), or None to None."""
+def _string_hasher(derived: bytes) -> Callable[[str], str]:
     import hashlib
 
     blake2b = hashlib.blake2b
-    key = derive_hash_key(key)
+
+    def hash_string(value: str) -> str:
+        return blake2b(value.encode("utf-8"), key=derived, digest_size=32).hexdigest()
+
+    return hash_string
+
+
+def make_hasher(key: bytes) -> Callable[[Any], Any]:
+    """A function mapping a JSON value to its keyed hash (hex), or None to None."""
+    hash_string = _string_hasher(derive_hash_key(key))
 
     def hash_value(value: Any) -> Any:
         if value is None:
             return None
-        text = value if isinstance(value, str) else canonical_json(value)
-        return blake2b(text.encode("utf-8"), key=key, digest_size=32).hexdigest()
+        return hash_string(value if isinstance(value, str) else canonical_json(value))
 
     return hash_value
 
 
 def make_hash_step(fields: Sequence[str], key: bytes, *, hot: bool) -> Step:
     """A step replacing ``fields`` (top-level) with their keyed hash, in place."""
-    import hashlib
-
-    names = tuple(fields)
-    blake2b = hashlib.blake2b
     derived = derive_hash_key(key)
-    hash_value = make_hasher(derived)  # a derived key derives to itself: no second digest
+    # A derived key derives to itself: make_hasher computes no second digest.
+    return _field_step(tuple(fields), _string_hasher(derived), make_hasher(derived), hot=hot)
 
+
+def _field_step(
+    names: tuple[str, ...], on_string: Callable[[str], str], on_value: Callable[[Any], Any], *, hot: bool
+) -> Step:
+    """A step replacing each present field of ``names`` in place: the hot variant with ``on_string`` (None
+    and missing fields left alone, any other value raises :class:`Fallback`), the exact one with ``on_value``."""
     if hot:
 
-        def hash_hot(doc: Document) -> None:
+        def replace_hot(doc: Document) -> None:
             for name in names:
                 value = doc.get(name)
                 if value is None:
                     continue
                 if value.__class__ is not str:
                     raise Fallback
-                doc[name] = blake2b(value.encode("utf-8"), key=derived, digest_size=32).hexdigest()
+                doc[name] = on_string(value)
 
-        return hash_hot
+        return replace_hot
 
-    def hash_exact(doc: Document) -> None:
+    def replace_exact(doc: Document) -> None:
         for name in names:
             if name in doc:
-                doc[name] = hash_value(doc[name])
+                doc[name] = on_value(doc[name])
 
-    return hash_exact
+    return replace_exact
 
 
 def make_drop_step(fields: Sequence[str]) -> Step:
