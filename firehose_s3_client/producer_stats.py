@@ -72,15 +72,5 @@ class Counters:
 
     def snapshot(self) -> ProducerStats:
         handed_back = self.records_delivered + self.records_failed + self.records_not_attempted
-        return ProducerStats(
-            records_put=self.records_put,
-            records_delivered=self.records_delivered,
-            firehose_records=self.firehose_records,
-            api_calls=self.api_calls,
-            payload_bytes=self.payload_bytes,
-            billed_bytes=self.billed_bytes,
-            retries=self.retries,
-            records_failed=self.records_failed,
-            records_not_attempted=self.records_not_attempted,
-            records_pending=self.records_put - handed_back,
-        )
+        # Counters holds exactly ProducerStats's fields but the derived records_pending.
+        return ProducerStats(**vars(self), records_pending=self.records_put - handed_back)
