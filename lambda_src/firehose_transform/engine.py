@@ -39,7 +39,7 @@ from firehose_transform.protocol import (
     record_metadata,
     string_size,
 )
-from firehose_transform.response_limit import fit_response
+from firehose_transform.response_limit import fit_response, response_ids_size
 from firehose_transform.steps import make_hash_step, make_mask_step
 
 TYPE_CHECKING = False
@@ -159,6 +159,7 @@ class Engine:
                     out = self._fast_path(records, event, stats)
                 else:
                     out = [r for r in map(self._exact_record, records, repeat(event), repeat(stats)) if r is not None]
+                    stats.id_chars += response_ids_size(out)
                 out = self.fit_response(out, records, stats)
             finally:
                 if gc_was_enabled:

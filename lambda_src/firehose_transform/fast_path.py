@@ -29,6 +29,7 @@ from firehose_transform import codec as codec_module
 from firehose_transform import stdlib_json
 from firehose_transform.codec import OrjsonCodec
 from firehose_transform.json_limits import MAX_DEPTH
+from firehose_transform.response_limit import ids_size, response_ids_size
 from firehose_transform.steps import Fallback
 
 TYPE_CHECKING = False
@@ -108,7 +109,7 @@ class FastPath:
         assert fast is not None
         count = len(part)
         record_ids = list(map(_GET_ID, part))
-        "".join(record_ids)  # TypeError unless every id is a string
+        joined_ids = "".join(record_ids)  # TypeError unless every id is a string
         raws = list(map(fast.b64decode_fn, map(_GET_DATA, part), repeat(None, count), repeat(True, count)))
         docs = list(map(fast.orjson.loads, raws))
         self._edit_columns(docs)
@@ -120,13 +121,14 @@ class FastPath:
             {"recordId": i, "result": "Ok", "data": d}
             for i, d in zip(record_ids, map(fast.b64encode_fn, lines), strict=True)
         ]
-        _chunk_totals(stats, count, sum(map(len, raws)), len(joined))  # last: nothing can fail after it
+        # Last: nothing can fail after it. The ids are sized here, while they are at hand.
+        _chunk_totals(stats, count, sum(map(len, raws)), len(joined), ids_size(record_ids, joined_ids))
         return out
 
     def _chunk_stdlib(self, part: list[Any], stats: BatchStats) -> list[ResponseRecord]:
         count = len(part)
         record_ids = list(map(_GET_ID, part))
-        "".join(record_ids)  # TypeError unless every id is a string
+        joined_ids = "".join(record_ids)  # TypeError unless every id is a string
         encoded = list(map(_GET_DATA, part))
         a2b = stdlib_json.stdlib_a2b_base64()
         raws = [a2b(data, strict_mode=True) for data in encoded]
@@ -155,7 +157,8 @@ class FastPath:
         out: list[ResponseRecord] = [
             {"recordId": i, "result": "Ok", "data": d} for i, d in zip(record_ids, datas, strict=True)
         ]
-        _chunk_totals(stats, count, len(joined), sum(map(len, lines)))  # last: nothing can fail after it
+        # Last: nothing can fail after it. The ids are sized here, while they are at hand.
+        _chunk_totals(stats, count, len(joined), sum(map(len, lines)), ids_size(record_ids, joined_ids))
         return out
 
     # ------------------------------------------------------------------ record by record
@@ -205,6 +208,7 @@ class FastPath:
             stats.bytes_in += len(raw)
             stats.bytes_out += len(line)
             stats.data_chars += len(data)
+        stats.id_chars += response_ids_size(out)
         return out
 
     def _loop_stdlib(self, records: list[Any], event: dict[str, Any], stats: BatchStats) -> list[ResponseRecord]:
@@ -246,6 +250,7 @@ class FastPath:
             stats.bytes_in += len(raw)
             stats.bytes_out += len(line)
             stats.data_chars += len(data)
+        stats.id_chars += response_ids_size(out)
         return out
 
 
@@ -260,8 +265,9 @@ def _refuse_big_ints(raws: list[bytes], lines: list[bytes]) -> None:
             raise Fallback
 
 
-def _chunk_totals(stats: BatchStats, count: int, bytes_in: int, bytes_out: int) -> None:
+def _chunk_totals(stats: BatchStats, count: int, bytes_in: int, bytes_out: int, id_chars: int) -> None:
     stats.ok += count
+    stats.id_chars += id_chars
     stats.bytes_in += bytes_in
     stats.bytes_out += bytes_out
     # base64 of n bytes is 4 * ceil(n / 3) characters: at most (4 * total + 8 * count) / 3 for the chunk.

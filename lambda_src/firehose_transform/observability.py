@@ -44,8 +44,10 @@ class BatchStats:
     ProcessingFailed reason codes; ``fallback_chunks``: fast-path chunks that went record by record (they
     held something unusual); ``exact_records``: records the fast path handed to the exact path.
     ``data_chars`` (characters of the returned ``data`` strings: exact, or an upper bound when not
-    ``data_chars_exact``), ``escape_extra`` (extra characters of echoed data that is not base64 and needs
-    JSON escapes) and ``metadata_chars`` (serialized ``metadata`` members) size the response.
+    ``data_chars_exact``), ``id_chars`` (serialized size of the returned ``recordId`` strings, quotes
+    included: counted where the response list is built, while the ids are at hand), ``escape_extra`` (extra
+    characters of echoed data that is not base64 and needs JSON escapes) and ``metadata_chars`` (serialized
+    ``metadata`` members) size the response.
     """
 
     __slots__ = (
@@ -58,6 +60,7 @@ class BatchStats:
         "exact_records",
         "failed",
         "fallback_chunks",
+        "id_chars",
         "metadata_chars",
         "ok",
         "oversize",
@@ -76,6 +79,7 @@ class BatchStats:
         self.escape_extra = 0
         self.data_chars = 0
         self.data_chars_exact = True
+        self.id_chars = 0
         self.metadata_chars = 0
         self.reasons: Counter[str] = Counter()
         self.fallback_chunks = 0

@@ -98,24 +98,39 @@ def fit_response(
 
 
 def batch_response_size(out: list[ResponseRecord], stats: BatchStats) -> int:
-    """Serialized size of ``{"records": out}`` (see ``protocol.response_size``), from the batch counters."""
+    """Serialized size of ``{"records": out}`` (see ``protocol.response_size``), from the batch counters.
+
+    ``stats.id_chars`` must hold :func:`ids_size` of ``out``'s ids (the engine and the fast path count it).
+    """
     count = len(out)
-    ids = "".join(map(_GET_ID, out))
-    if ids.isascii() and ids.encode("ascii").isalnum():
-        ids_size = len(ids) + 2 * count  # no escapes: the quotes only
-    else:
-        ids_size = sum(map(string_size, map(_GET_ID, out)))
     results = 4 * stats.ok + 9 * stats.dropped + 18 * stats.failed
     return (
         RESPONSE_OVERHEAD
         + RECORD_SEPARATOR * max(count - 1, 0)
         + RECORD_OVERHEAD * count
-        + ids_size
+        + stats.id_chars
         + results
         + stats.data_chars
         + stats.escape_extra
         + stats.metadata_chars
     )
+
+
+def ids_size(record_ids: list[str], joined: str | None = None) -> int:
+    """Serialized size of the strings ``record_ids``, quotes included (``joined``: their concatenation, if known).
+
+    Firehose record ids are digits: when every character is an ASCII letter or digit, no id needs an escape
+    and one pass over the joined ids answers; otherwise each id is sized with its escapes.
+    """
+    ids = "".join(record_ids) if joined is None else joined
+    if ids.isascii() and ids.encode("ascii").isalnum():
+        return len(ids) + 2 * len(record_ids)
+    return sum(map(string_size, record_ids))
+
+
+def response_ids_size(out: list[ResponseRecord]) -> int:
+    """:func:`ids_size` of the ids of the response records ``out``."""
+    return ids_size(list(map(_GET_ID, out)))
 
 
 def _demote(record: ResponseRecord, stats: BatchStats) -> None:

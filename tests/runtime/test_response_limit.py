@@ -8,10 +8,14 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from firehose_transform import engine as engine_module
 from firehose_transform.contract import LAMBDA_RESPONSE_LIMIT
 from firehose_transform.engine import Engine
+from firehose_transform.fast_path import CHUNK
 from firehose_transform.observability import BatchStats
 from firehose_transform.protocol import RESPONSE_LIMIT, response_size
+from firehose_transform.response_limit import batch_response_size, fit_response
+from firehose_transform.shapes import ResponseRecord
 
 EngineFactory = Callable[..., Engine]
 EventFactory = Callable[..., dict[str, Any]]
@@ -35,6 +39,38 @@ def test_engine_accounting_matches_the_serialization(make_engine: EngineFactory,
         stats = BatchStats()
         engine.fit_response(list(response["records"]), event["records"], stats)  # no-op: it fits
         assert runtime_size(response) == response_size(response["records"])
+
+
+def test_the_ids_are_sized_where_the_response_is_built(
+    make_engine: EngineFactory, event_of: EventFactory, monkeypatch: Any
+) -> None:
+    # Column-wise chunks, a chunk that goes record by record (one bad record) and the exact path only;
+    # digit ids (one pass) and ids that need escapes (sized one by one). The engine's counters size the
+    # response exactly as the runtime serializes it.
+    payloads: list[bytes | str | dict[str, Any]] = [{"i": index, "email": "x"} for index in range(3 * CHUNK)]
+    payloads[CHUNK + 5] = b"not json"
+    event = event_of(*payloads)
+    for index, record in enumerate(event["records"]):
+        record["recordId"] = f"4954698668313554428650745793632162567570019247{index:010d}"
+    tricky_ids = ['quote"', "back\\slash", "tab\t", "é", "\U0001f600", "", "a-b_c"]
+    for record, record_id in zip(event["records"][2 * CHUNK :], tricky_ids, strict=False):
+        record["recordId"] = record_id
+    seen: list[int] = []
+
+    def checked_fit(out: list[ResponseRecord], records: Any, stats: BatchStats, logger: Any) -> list[ResponseRecord]:
+        stats.data_chars = sum(len(record["data"]) for record in out)  # the fast path keeps only a bound
+        assert batch_response_size(out, stats) == len(json.dumps({"records": out}))
+        seen.append(stats.id_chars)
+        return fit_response(out, records, stats, logger)
+
+    monkeypatch.setattr(engine_module, "fit_response", checked_fit)
+    for fast in (True, False):
+        engine = make_engine(drop_fields=("email",))
+        engine.fast_loop = fast
+        response = engine.process(event)
+        assert [r["result"] for r in response["records"]].count("ProcessingFailed") == 1
+    assert len(seen) == 2
+    assert seen[0] == seen[1] == sum(len(json.dumps(r["recordId"])) for r in event["records"])
 
 
 def _big_event(count: int, size: int) -> dict[str, Any]:
