@@ -85,7 +85,9 @@ class FastPath:
                 out += chunk_fn(part, stats)
             except Exception:  # anything unusual: this chunk record by record, the rest stays column-wise
                 stats.fallback_chunks += 1
-                out += loop_fn(part, event, stats)
+                answered = loop_fn(part, event, stats)
+                stats.id_chars += response_ids_size(answered)  # the column-wise chunks size theirs themselves
+                out += answered
         return out
 
     # ------------------------------------------------------------------ column-wise chunks
@@ -208,7 +210,6 @@ class FastPath:
             stats.bytes_in += len(raw)
             stats.bytes_out += len(line)
             stats.data_chars += len(data)
-        stats.id_chars += response_ids_size(out)
         return out
 
     def _loop_stdlib(self, records: list[Any], event: dict[str, Any], stats: BatchStats) -> list[ResponseRecord]:
@@ -250,7 +251,6 @@ class FastPath:
             stats.bytes_in += len(raw)
             stats.bytes_out += len(line)
             stats.data_chars += len(data)
-        stats.id_chars += response_ids_size(out)
         return out
 
 
